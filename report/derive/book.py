@@ -1,0 +1,312 @@
+"""Validated source -> the Book: every anchor, index and rendered fragment, minted in one place.
+
+The Book holds anchor ids, never page numbers: the PDF gets numbers from CSS
+(target-counter), the EPUB from the PDF's layout, the HTML edition gets links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from datetime import date as Date
+from pathlib import Path
+
+from ..errors import Collector, Location
+from ..source.loader import LoadedChapter, LoadedDossier
+from ..source.model import PartialDate
+from .i18n import Language
+from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image file of the dossier, checked, with its name inside the EPUB."""
+
+    source: Path
+    media_type: str
+    epub_name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    id: str
+    anchor: str
+    speakers: tuple[str, ...]
+    text_html: str
+    text_plain: str
+    date: PartialDate | None
+    date_label: str
+    context_html: str
+    chapter_anchor: str
+    placed: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    anchor: str
+    date: PartialDate
+    date_label: str
+    title_html: str
+    text_html: str
+    chapter_anchor: str
+    chapter_title: str
+    order: int  # position in the source, to keep ties stable
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    anchor: str
+    number: int
+    file_name: str  # XHTML document inside the EPUB
+    title_html: str
+    title_plain: str
+    summary_html: str
+    body: dict[str, tuple[BodyPart, ...]]  # per edition
+    footnotes: dict[str, tuple[Footnote, ...]]
+    quotes: dict[str, QuoteView]  # by id, in source order
+    unplaced: tuple[QuoteView, ...]
+    events: tuple[EventView, ...]
+    source_path: Path
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    quote: QuoteView
+    first_words: str
+    others: tuple[str, ...]  # the other speakers of a joint statement
+
+
+@dataclass(frozen=True)
+class SpeakerGroup:
+    speaker: str
+    anchor: str
+    entries: tuple[IndexEntry, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the templates need, finished and frozen."""
+
+    root: Path
+    language: Language
+    title_html: str
+    title: str
+    subtitle: str
+    authors: tuple[str, ...]
+    publisher: str
+    date: Date | None
+    description: str
+    identifier: str
+    source_title: str
+    source_publisher: str
+    source_url: str
+    cover: Image | None
+    chapters: tuple[ChapterView, ...]
+    timeline: tuple[EventView, ...]
+    quote_index: tuple[SpeakerGroup, ...]
+    images: tuple[Image, ...]
+
+    @property
+    def strings(self) -> dict[str, str]:
+        return self.language.strings
+
+    def quote(self, quote_id: str) -> QuoteView:
+        for chapter in self.chapters:
+            if quote_id in chapter.quotes:
+                return chapter.quotes[quote_id]
+        raise KeyError(quote_id)
+
+    @property
+    def all_quotes(self) -> dict[str, QuoteView]:
+        return {q.id: q for c in self.chapters for q in c.quotes.values()}
+
+
+def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
+    """Build the Book; report located errors (dangling quotes, bad images) to ``collector``."""
+    meta = dossier.meta
+    language = Language(meta.language)
+    markdown = make_markdown(language.quotes, raw_html=meta.raw_html)
+    images: dict[Path, Image] = {}
+
+    def fmt(value: PartialDate | None) -> str:
+        return language.format_date(value) if value else ""
+
+    quote_ids = {q.id for c in dossier.chapters for q in c.model.quotes}
+    placed_ids: set[str] = set()
+    parsed_bodies: list[ParsedBody] = []
+    for loaded in dossier.chapters:
+        parsed = markdown.parse_body(loaded.model.body, chapter_anchor(loaded))
+        parsed_bodies.append(parsed)
+        first_line = loaded.body_line()
+        seen_here: set[str] = set()
+        for ref in parsed.quote_refs:
+            where = Location(loaded.path, first_line + ref.line, 1)
+            if ref.quote_id not in quote_ids:
+                collector.error(where, f"[[quote:{ref.quote_id}]] names no quote of the dossier", field="body",
+                                hint=_hint(ref.quote_id, quote_ids))
+            elif ref.quote_id in placed_ids or ref.quote_id in seen_here:
+                collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
+            seen_here.add(ref.quote_id)
+        placed_ids |= seen_here
+        for image in parsed.images:
+            where = Location(loaded.path, first_line + image.line, 1)
+            checked = _check_image(dossier.root, image.src, where, collector)
+            if not image.alt:
+                collector.error(where, f"image '{image.src}' has no alt text: describe it for readers who "
+                                "cannot see it (![description](file))", field="body")
+            if checked:
+                images.setdefault(checked.source, checked)
+
+    cover = None
+    if meta.cover:
+        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector)
+    if collector.errors:
+        return None
+
+    def image_url_for(edition: str):
+        def url(src: str) -> str:
+            resolved = (dossier.root / src).resolve()
+            image = images.get(resolved)
+            if image is None:
+                return ""
+            if edition == "epub":
+                return f"../{image.epub_name}"
+            if edition == "html":
+                import base64
+                return f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
+            return resolved.as_uri()
+        return url
+
+    chapters: list[ChapterView] = []
+    events: list[EventView] = []
+    order = 0
+    for number, (loaded, parsed) in enumerate(zip(dossier.chapters, parsed_bodies), start=1):
+        model = loaded.model
+        anchor = chapter_anchor(loaded)
+        title_plain = markdown.plain(model.title)
+        quotes: dict[str, QuoteView] = {}
+        placed_here = {ref.quote_id for ref in parsed.quote_refs}
+        for quote in model.quotes:
+            quotes[quote.id] = QuoteView(
+                id=quote.id, anchor=f"q-{quote.id}", speakers=tuple(quote.speaker),
+                text_html=markdown.inline(quote.text), text_plain=markdown.plain(quote.text),
+                date=quote.date, date_label=fmt(quote.date), context_html=markdown.inline(quote.context),
+                chapter_anchor=anchor, placed=quote.id in placed_here,
+            )
+        for index, quote in enumerate(model.quotes):
+            if quote.id not in placed_ids:
+                collector.warning(loaded.doc.locate(("quotes", index, "id")),
+                                  f"quote '{quote.id}' is not placed in any body; it follows the chapter's text",
+                                  field=f"quotes[{index}]", code="unplaced-quote")
+        chapter_events = []
+        for index, event in enumerate(model.events):
+            order += 1
+            if not event.text:
+                collector.warning(loaded.doc.locate(("events", index)), "event has no text", field=f"events[{index}]",
+                                  code="event-without-text")
+            chapter_events.append(EventView(
+                anchor=event.id or f"ev-{loaded.anchor}-{index + 1}", date=event.date, date_label=fmt(event.date),
+                title_html=markdown.inline(event.title), text_html=markdown.inline(event.text),
+                chapter_anchor=anchor, chapter_title=title_plain, order=order,
+            ))
+        events.extend(chapter_events)
+        bodies = {}
+        notes = {}
+        for edition in EDITIONS:
+            bodies[edition], notes[edition] = markdown.render_body(parsed, anchor, edition,
+                                                                   image_url_for(edition))
+        chapters.append(ChapterView(
+            anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
+            title_html=markdown.inline(model.title), title_plain=title_plain,
+            summary_html=markdown.inline(model.summary), body=bodies, footnotes=notes, quotes=quotes,
+            unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
+            source_path=loaded.path,
+        ))
+
+    timeline = tuple(sorted(events, key=lambda e: (e.date, e.order)))
+    source = meta.source
+    return Book(
+        root=dossier.root, language=language, title_html=markdown.inline(meta.title),
+        title=markdown.plain(meta.title), subtitle=markdown.plain(meta.subtitle),
+        authors=tuple(meta.authors), publisher=meta.publisher or "", date=meta.date,
+        description=markdown.plain(meta.description), identifier=meta.stable_identifier(),
+        source_title=markdown.plain(source.title) if source and source.title else "",
+        source_publisher=source.publisher or "" if source else "",
+        source_url=source.url or "" if source else "",
+        cover=cover, chapters=tuple(chapters), timeline=timeline,
+        quote_index=_quote_index(chapters, language), images=tuple(images.values()),
+    )
+
+
+def chapter_anchor(loaded: LoadedChapter) -> str:
+    """The chapter's id in every edition; prefixed so it never meets an appendix's id."""
+    return f"ch-{loaded.anchor}"
+
+
+def _quote_index(chapters: list[ChapterView], language: Language) -> tuple[SpeakerGroup, ...]:
+    by_speaker: dict[str, list[IndexEntry]] = {}
+    for chapter in chapters:
+        for quote in chapter.quotes.values():
+            for speaker in quote.speakers:
+                others = tuple(s for s in quote.speakers if s != speaker)
+                by_speaker.setdefault(speaker, []).append(IndexEntry(quote, _first_words(quote.text_plain), others))
+    groups = []
+    for number, speaker in enumerate(sorted(by_speaker, key=language.sort_key), start=1):
+        entries = by_speaker[speaker]  # reading order within a speaker
+        groups.append(SpeakerGroup(speaker, f"speaker-{number}", tuple(entries)))
+    return tuple(groups)
+
+
+def _first_words(text: str, count: int = 8) -> str:
+    words = text.split()
+    if len(words) <= count:
+        return " ".join(words)
+    return " ".join(words[:count]) + " …"
+
+
+def _hint(word: str, choices: set[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+def _check_image(root: Path, src: str, where: Location, collector: Collector) -> Image | None:
+    if "://" in src or src.lower().startswith(("data:", "file:")):
+        collector.error(where, f"image '{src[:80]}' is a URL; images must be files in the dossier folder")
+        return None
+    candidate = root / src
+    try:
+        resolved = candidate.resolve(strict=True)
+    except FileNotFoundError:
+        collector.error(where, f"image file '{src}' not found")
+        return None
+    except (OSError, RuntimeError):
+        collector.error(where, f"image '{src}' cannot be read")
+        return None
+    if not resolved.is_relative_to(root.resolve()):
+        collector.error(where, f"image '{src}' is outside the dossier folder")
+        return None
+    size = resolved.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        collector.error(where, f"image '{src}' is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}")
+        return None
+    data = resolved.read_bytes()
+    media_type = next((t for magic, t in _IMAGE_MAGIC.items() if data.startswith(magic)), None)
+    if media_type is None:
+        guessed = mimetypes.guess_type(src)[0] or "unknown type"
+        collector.error(where, f"'{src}' is not a PNG, JPEG or GIF image (named as {guessed})")
+        return None
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    extension = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[media_type]
+    return Image(resolved, media_type, f"images/{digest}.{extension}", data)

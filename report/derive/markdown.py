@@ -1,0 +1,222 @@
+"""Markdown bodies -> HTML fragments per edition, with quotes placed and footnotes collected.
+
+A body is parsed once; the token stream is then rendered for each edition, which
+differ only in how a footnote is shown: in the PDF the note's text stands at the
+call (CSS ``float: footnote``), in the EPUB and HTML a note reference links to an
+aside after the chapter.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+
+EDITIONS = ("pdf", "epub", "html")
+_QUOTE_PLACEHOLDER = re.compile(r"^\[\[quote:([^\]\s]*)\]\]$")
+_BLOCK_OPEN = {"paragraph_open", "heading_open", "bullet_list_open", "ordered_list_open",
+               "blockquote_open", "table_open"}
+_BLOCK_LEAF = {"fence", "code_block", "hr", "html_block"}
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """Either rendered HTML or the id of a quote to be placed there."""
+
+    html: str = ""
+    quote_id: str = ""
+
+
+@dataclass(frozen=True)
+class Footnote:
+    number: int
+    anchor: str  # id of the note
+    ref_anchor: str  # id of the (first) call
+    html: str  # the note as block HTML (paragraphs)
+    inline_html: str  # the note as one run of inline HTML (for the PDF)
+
+
+@dataclass(frozen=True)
+class QuoteRef:
+    """A `[[quote:ID]]` paragraph and the body line it stands on (0-based)."""
+
+    quote_id: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    src: str
+    alt: str
+    line: int
+
+
+@dataclass
+class ParsedBody:
+    tokens: list[Token]
+    footnote_tokens: dict[int, list[Token]]
+    footnote_labels: dict[int, str]
+    quote_refs: list[QuoteRef] = field(default_factory=list)
+    images: list[ImageRef] = field(default_factory=list)
+
+
+class Markdown:
+    """A configured Markdown parser for one dossier language."""
+
+    def __init__(self, quotes, *, raw_html: bool = False):
+        self.md = MarkdownIt(
+            "commonmark",
+            {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False},
+        ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin)
+        self.md.validateLink = _safe_link  # type: ignore[method-assign]
+
+    def inline(self, text: str | None) -> str:
+        """Render one line of inline Markdown (titles, summaries, event texts)."""
+        if not text:
+            return ""
+        return self.md.renderInline(text.strip())
+
+    def plain(self, text: str | None) -> str:
+        """Inline Markdown with typography applied and markup removed (for metadata)."""
+        rendered = self.inline(text)
+        return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+    def parse_body(self, text: str, anchor: str) -> ParsedBody:
+        """Parse a body; give each top-level block an id; find quote placeholders."""
+        env: dict = {}
+        tokens = self.md.parse(text, env)
+        main: list[Token] = []
+        notes: dict[int, list[Token]] = {}
+        current: list[Token] | None = None
+        in_block = False
+        labels: dict[int, str] = {}
+        for token in tokens:
+            if token.type == "footnote_block_open":
+                in_block = True
+                continue
+            if token.type == "footnote_block_close":
+                in_block = False
+                continue
+            if in_block:
+                if token.type == "footnote_open":
+                    current = notes.setdefault(token.meta["id"], [])
+                    labels[token.meta["id"]] = token.meta.get("label", "")
+                elif token.type == "footnote_close":
+                    current = None
+                elif token.type != "footnote_anchor" and current is not None:
+                    current.append(token)
+                continue
+            main.append(token)
+
+        parsed = ParsedBody([], notes, labels)
+        block_number = 0
+        index = 0
+        while index < len(main):
+            token = main[index]
+            if token.type == "heading_open":  # chapter title is h1: body headings step down one
+                level = min(int(token.tag[1]) + 1, 6)
+                token.tag = f"h{level}"
+                main[index + 2].tag = f"h{level}"
+            if (token.type == "paragraph_open" and token.level == 0 and index + 2 < len(main)
+                    and main[index + 1].type == "inline"
+                    and (match := _QUOTE_PLACEHOLDER.match(main[index + 1].content.strip()))):
+                line = token.map[0] if token.map else 0
+                parsed.quote_refs.append(QuoteRef(match.group(1), line))
+                placeholder = Token("quote_placeholder", "", 0)
+                placeholder.meta = {"quote_id": match.group(1)}
+                parsed.tokens.append(placeholder)
+                index += 3
+                continue
+            if token.level == 0 and (token.type in _BLOCK_OPEN or token.type in _BLOCK_LEAF):
+                block_number += 1
+                token.attrSet("id", f"{anchor}-b{block_number}")
+            if token.type == "inline":
+                self._collect_images(token, parsed)
+            parsed.tokens.append(token)
+            index += 1
+        for note in notes.values():
+            for token in note:
+                if token.type == "inline":
+                    self._collect_images(token, parsed)
+        return parsed
+
+    @staticmethod
+    def _collect_images(token: Token, parsed: ParsedBody) -> None:
+        for child in token.children or []:
+            if child.type == "image":
+                alt = "".join(c.content for c in child.children or [])
+                parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
+                                              token.map[0] if token.map else 0))
+
+    def render_body(self, parsed: ParsedBody, anchor: str, edition: str,
+                    image_url: Callable[[str], str]) -> tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]:
+        """Render a parsed body for one edition: body parts and the chapter's footnotes."""
+        numbers = {fid: n for n, fid in enumerate(sorted(parsed.footnote_tokens), start=1)}
+        footnotes: list[Footnote] = []
+        env = {"edition": edition, "anchor": anchor, "image_url": image_url}
+        for fid, tokens in sorted(parsed.footnote_tokens.items()):
+            number = numbers[fid]
+            block = self.md.renderer.render(tokens, self.md.options, env).strip()
+            inline = re.sub(r"</p>\s*<p>", " ", block)
+            inline = re.sub(r"^<p>|</p>$", "", inline).strip()
+            footnotes.append(Footnote(number, f"{anchor}-fn{number}", f"{anchor}-fnref{number}", block, inline))
+        env["footnotes"] = {fid: footnotes[numbers[fid] - 1] for fid in numbers}
+
+        parts: list[BodyPart] = []
+        run: list[Token] = []
+        for token in parsed.tokens:
+            if token.type == "quote_placeholder":
+                if run:
+                    parts.append(BodyPart(html=self.md.renderer.render(run, self.md.options, env)))
+                    run = []
+                parts.append(BodyPart(quote_id=token.meta["quote_id"]))
+            else:
+                run.append(token)
+        if run:
+            parts.append(BodyPart(html=self.md.renderer.render(run, self.md.options, env)))
+        return tuple(parts), tuple(footnotes)
+
+
+def _safe_link(url: str) -> bool:
+    """Allow only links a reader can follow without harm; never file: or javascript:."""
+    lowered = url.strip().lower()
+    if lowered.startswith(("#", "http://", "https://", "mailto:")):
+        return True
+    # relative paths (images in the dossier folder); no scheme at all
+    return not re.match(r"^[a-z][a-z0-9+.-]*:", lowered)
+
+
+def _footnote_ref(self, tokens, idx, options, env):
+    token = tokens[idx]
+    note: Footnote = env["footnotes"][token.meta["id"]]
+    ref_id = note.ref_anchor if token.meta.get("subId", 0) == 0 else f"{note.ref_anchor}-{token.meta['subId']}"
+    if env["edition"] == "pdf":
+        return f'<span class="footnote" id="{note.anchor}">{note.inline_html}</span>'
+    epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
+    return (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
+            f"{note.number}</a>")
+
+
+def _image(self, tokens, idx, options, env):
+    token = tokens[idx]
+    src = env["image_url"](str(token.attrGet("src") or ""))
+    alt = html.escape("".join(c.content for c in token.children or []), quote=True)
+    title = token.attrGet("title")
+    title_attr = f' title="{html.escape(str(title), quote=True)}"' if title else ""
+    return f'<img src="{html.escape(src, quote=True)}" alt="{alt}"{title_attr} />'
+
+
+def install_rules(markdown: Markdown) -> None:
+    markdown.md.add_render_rule("footnote_ref", _footnote_ref)
+    markdown.md.add_render_rule("image", _image)
+
+
+def make_markdown(quotes, *, raw_html: bool = False) -> Markdown:
+    markdown = Markdown(quotes, raw_html=raw_html)
+    install_rules(markdown)
+    return markdown

@@ -1,0 +1,111 @@
+"""Located diagnostics and the two kinds of failure: the user's and ours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file; line and column are 1-based."""
+
+    path: Path
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return str(self.path)
+        return f"{self.path}:{self.line}:{self.column or 1}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about the source: an error, or a warning."""
+
+    location: Location
+    message: str
+    field: str = ""
+    severity: str = "error"
+    hint: str = ""
+    code: str = ""  # a stable name for the kind of finding, e.g. "unplaced-quote"
+
+    def format(self, *, with_source: bool = False) -> str:
+        where = f"{self.location}: {self.severity}: "
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        text = where + what
+        if self.hint:
+            text += f" ({self.hint})"
+        if with_source and self.location.line:
+            snippet = _source_line(self.location)
+            if snippet is not None:
+                caret = " " * max(self.location.column - 1, 0) + "^"
+                text += f"\n    {snippet}\n    {caret}"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "file": str(self.location.path),
+            "line": self.location.line,
+            "column": self.location.column,
+            "field": self.field,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "code": self.code,
+        }
+
+
+def _source_line(location: Location) -> str | None:
+    try:
+        lines = location.path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if 0 < location.line <= len(lines):
+        return lines[location.line - 1].replace("\t", " ")
+    return None
+
+
+class ReportError(Exception):
+    """Base of every error the builder raises on purpose."""
+
+
+class SourceError(ReportError):
+    """The dossier is wrong: one or more located diagnostics, all of them."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(
+            diagnostics, key=lambda d: (str(d.location.path), d.location.line, d.location.column)
+        )
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+class OutputError(ReportError):
+    """An edition could not be written (output folder, disk, permissions)."""
+
+
+@dataclass
+class Collector:
+    """Gathers diagnostics from every stage so all are reported at once."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, location: Location, message: str, *, field: str = "", hint: str = "") -> None:
+        self.diagnostics.append(Diagnostic(location, message, field, "error", hint))
+
+    def warning(self, location: Location, message: str, *, field: str = "", hint: str = "",
+                code: str = "") -> None:
+        self.diagnostics.append(Diagnostic(location, message, field, "warning", hint, code))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise SourceError(self.errors)

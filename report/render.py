@@ -1,0 +1,132 @@
+"""The Book -> HTML/XHTML documents per edition, through Jinja2 (pure: no file I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import __version__
+from .derive.book import Book
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """What the writers choose about the documents, beside the content."""
+
+    timestamp: datetime  # fixed, for reproducible output
+    build_id: str
+    layout: str = "print"  # "print" (chapters on right pages) or "screen"
+
+
+def css_string(value: str) -> Markup:
+    """Quote text as a CSS string literal, safe inside a <style> element."""
+    escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+               .replace("<", "\\3c ").replace(">", "\\3e ").replace("&", "\\26 "))
+    return Markup(f'"{escaped}"')
+
+
+def make_environment(override: Path | None = None) -> jinja2.Environment:
+    """Jinja2 with autoescape everywhere and strict undefined; a dossier's templates/ first.
+
+    The sandbox keeps a dossier's own templates from reaching into Python.
+    """
+    search = [str(TEMPLATES)]
+    if override is not None and override.is_dir():
+        search.insert(0, str(override))
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(search),
+        autoescape=True,  # every template, whatever its extension (.xhtml included)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+class Renderer:
+    """Renders the documents of every edition from one Book."""
+
+    def __init__(self, book: Book, settings: RenderSettings, env: jinja2.Environment | None = None):
+        self.book = book
+        self.settings = settings
+        self.env = env or make_environment(book.root / "templates")
+        marks = book.language.quotes
+        s = book.strings
+        self.common = {
+            "book": book,
+            "s": s,
+            "lang": book.language.tag,
+            "quote_open": marks[0],
+            "quote_close": marks[1],
+            "version": __version__,
+            "timestamp": settings.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "build_id": settings.build_id,
+            "edition_date": book.language.format_full_date(book.date) if book.date else "",
+            "epub_file": self._epub_file,
+            "pages": {},
+        }
+        self._files = {c.anchor: c.file_name for c in book.chapters}
+        self._files.update({"timeline": "text/timeline.xhtml", "quote-index": "text/quote-index.xhtml",
+                            "imprint": "text/imprint.xhtml"})
+        for chapter in book.chapters:
+            for quote in chapter.quotes.values():
+                self._files[quote.anchor] = chapter.file_name
+
+    def _epub_file(self, anchor: str) -> str:
+        """The EPUB document (relative to text/) that holds an anchor."""
+        return Path(self._files[anchor]).name
+
+    def render(self, template: str, edition: str, **extra) -> str:
+        return self.env.get_template(template).render({**self.common, **extra, "edition": edition})
+
+    def pdf_document(self) -> str:
+        s = self.book.strings
+        page_label = Markup(f'{css_string(s["page"] + " ")} counter(page) '
+                            f'{css_string(" " + s["page_of"] + " ")} counter(pages)')
+        return self.render("pdf.html", "pdf", page_label_css=page_label,
+                           layout_classes=f"layout-{self.settings.layout}")
+
+    def web_document(self, css: str) -> str:
+        return self.render("web.html", "html", css=css)
+
+    def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
+        """Every XHTML document of the EPUB by its name inside the EPUB."""
+        docs: dict[str, str] = {}
+        for chapter in self.book.chapters:
+            docs[chapter.file_name] = self.render("epub/chapter.xhtml", "epub", chapter=chapter, pages=pages,
+                                                  doc_title=chapter.title_plain)
+        docs["text/timeline.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="timeline.html",
+                                                  pages=pages, doc_title=self.book.strings["timeline"])
+        docs["text/quote-index.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="quote_index.html",
+                                                     pages=pages, doc_title=self.book.strings["quote_index"])
+        docs["text/imprint.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="imprint.html",
+                                                 pages=pages, doc_title=self.book.strings["imprint"])
+        return docs
+
+    def epub_cover(self, image_name: str) -> str:
+        return self.render("epub/cover.xhtml", "epub", image_name=image_name, doc_title=self.book.title)
+
+    def epub_nav(self, page_list: list[tuple[str, str]]) -> str:
+        return self.render("epub/nav.xhtml", "epub", page_list=page_list, doc_title=self.book.title)
+
+
+def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> datetime:
+    """SOURCE_DATE_EPOCH if set, else the dossier's date, else 2000-01-01: never the clock."""
+    if source_date_epoch:
+        try:
+            return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            pass
+    if book_date:
+        return datetime(book_date.year, book_date.month, book_date.day, tzinfo=timezone.utc)
+    return datetime(2000, 1, 1, tzinfo=timezone.utc)

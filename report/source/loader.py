@@ -1,0 +1,276 @@
+"""Dossier folder -> validated models, with every error located and all of them collected."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Collector, Location
+from .model import Chapter, DossierMeta
+from .yamlfile import YamlDocument, dotted, read_yaml
+
+META_FILE = "dossier.yaml"
+MAX_CHAPTERS = 5000
+
+
+@dataclass(frozen=True)
+class LoadedChapter:
+    """A validated chapter and where its source stands."""
+
+    model: Chapter
+    doc: YamlDocument
+    anchor: str  # the chapter id, unique in the dossier
+
+    @property
+    def path(self) -> Path:
+        return self.doc.path
+
+    def body_line(self) -> int:
+        """The file line on which the first line of the Markdown body stands."""
+        span = self.doc.spans[("body",)]
+        return span.value.line + (1 if span.block_scalar else 0)
+
+
+@dataclass(frozen=True)
+class LoadedDossier:
+    """The whole source: metadata, chapters in order, and the folder."""
+
+    root: Path
+    meta: DossierMeta
+    meta_doc: YamlDocument
+    chapters: tuple[LoadedChapter, ...]
+
+
+def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
+    """Read and validate every file of a dossier folder; None if anything failed."""
+    root = Path(root)
+    if not root.exists():
+        collector.error(Location(root), "dossier folder not found")
+        return None
+    if not root.is_dir():
+        collector.error(Location(root), "is not a folder: give the dossier folder")
+        return None
+    meta_path = root / META_FILE
+    if not meta_path.exists():
+        collector.error(Location(meta_path), f"missing {META_FILE}: every dossier folder needs one")
+        return None
+    meta_doc = read_yaml(meta_path, collector)
+    meta = _validate(DossierMeta, meta_doc, collector) if meta_doc else None
+
+    chapter_paths = _chapter_files(root, meta, meta_doc, collector)
+    chapters: list[LoadedChapter] = []
+    seen_ids: dict[str, Location] = {}
+    for path in chapter_paths:
+        doc = read_yaml(path, collector)
+        if doc is None:
+            continue
+        model = _validate(Chapter, doc, collector)
+        if model is None:
+            continue
+        anchor = model.id or _id_from_stem(path.stem, len(chapters) + 1)
+        where = doc.locate(("id",)) if model.id else Location(path, 1, 1)
+        if anchor in seen_ids:
+            collector.error(where, f"chapter id '{anchor}' is used twice (also {seen_ids[anchor]})", field="id")
+            continue
+        seen_ids[anchor] = where
+        chapters.append(LoadedChapter(model, doc, anchor))
+
+    if meta is None or collector.errors:
+        return None
+    _check_cross_references(meta, meta_doc, chapters, collector)
+    if collector.errors:
+        return None
+    return LoadedDossier(root, meta, meta_doc, tuple(chapters))
+
+
+def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None,
+                   collector: Collector) -> list[Path]:
+    if meta is not None and meta.chapters is not None:
+        paths = []
+        resolved_root = root.resolve()
+        for index, name in enumerate(meta.chapters):
+            where = meta_doc.locate(("chapters", index)) if meta_doc else Location(root / META_FILE)
+            candidate = root / name
+            try:
+                inside = candidate.resolve().is_relative_to(resolved_root)
+            except (OSError, RuntimeError):
+                inside = False
+            if not inside or Path(name).is_absolute():
+                collector.error(where, f"'{name}' is outside the dossier folder", field=f"chapters[{index}]")
+                continue
+            if not candidate.is_file():
+                collector.error(where, f"chapter file '{name}' not found", field=f"chapters[{index}]",
+                                hint=_did_you_mean(name, [p.name for p in root.glob('*.yaml')]))
+                continue
+            paths.append(candidate)
+        if not meta.chapters:
+            collector.error(meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
+                            "the chapter list is empty", field="chapters")
+        return paths
+    paths = sorted(p for p in root.glob("*.yaml") if p.name != META_FILE and p.is_file())
+    paths = [p for p in paths if p.resolve().is_relative_to(root.resolve())]
+    if not paths and meta is not None:
+        collector.error(Location(root / META_FILE), "the dossier has no chapter files (*.yaml beside dossier.yaml)")
+    if len(paths) > MAX_CHAPTERS:
+        collector.error(Location(root), f"{len(paths)} chapter files; the limit is {MAX_CHAPTERS}")
+        return []
+    return paths
+
+
+def _id_from_stem(stem: str, number: int) -> str:
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    text = re.sub(r"^[\d_\-. ]+", "", text)
+    text = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower()
+    if not text or not text[0].isalpha():
+        text = f"chapter-{number}"
+    return text
+
+
+def _check_cross_references(meta: DossierMeta, meta_doc: YamlDocument, chapters: list[LoadedChapter],
+                            collector: Collector) -> None:
+    quote_ids: dict[str, Location] = {}
+    anchors: dict[str, Location] = {c.anchor: c.doc.locate(("id",)) for c in chapters}
+    for chapter in chapters:
+        for index, quote in enumerate(chapter.model.quotes):
+            where = chapter.doc.locate(("quotes", index, "id"))
+            if quote.id in quote_ids:
+                collector.error(where, f"quote id '{quote.id}' is used twice (first at {quote_ids[quote.id]})",
+                                field=f"quotes[{index}].id")
+            quote_ids[quote.id] = where
+        for index, event in enumerate(chapter.model.events):
+            if event.id:
+                where = chapter.doc.locate(("events", index, "id"))
+                if event.id in anchors:
+                    collector.error(where, f"event id '{event.id}' is used twice (also {anchors[event.id]})",
+                                    field=f"events[{index}].id")
+                anchors[event.id] = where
+    if meta.cover:
+        _check_inside(meta_doc, meta.cover, ("cover",), collector)
+    _warn_speaker_variants(chapters, collector)
+
+
+def _check_inside(doc: YamlDocument, name: str, loc: tuple, collector: Collector) -> None:
+    root = doc.path.parent.resolve()
+    where = doc.locate(loc)
+    if "://" in name or name.startswith("data:"):
+        collector.error(where, f"'{name}' is a URL; give a file in the dossier folder", field=dotted(loc))
+        return
+    target = (doc.path.parent / name)
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
+        collector.error(where, f"'{name}' cannot be resolved", field=dotted(loc))
+        return
+    if not resolved.is_relative_to(root):
+        collector.error(where, f"'{name}' is outside the dossier folder", field=dotted(loc))
+    elif not resolved.is_file():
+        collector.error(where, f"file '{name}' not found", field=dotted(loc))
+
+
+def _warn_speaker_variants(chapters: list[LoadedChapter], collector: Collector) -> None:
+    """Warn when one name is a part of another, e.g. 'Musk' beside 'Elon Musk'."""
+    first: dict[str, Location] = {}
+    for chapter in chapters:
+        for index, quote in enumerate(chapter.model.quotes):
+            for speaker in quote.speaker:
+                first.setdefault(speaker, chapter.doc.locate(("quotes", index, "speaker")))
+    names = sorted(first)
+    for short in names:
+        words = short.casefold().split()
+        for long in names:
+            if long == short:
+                continue
+            long_words = long.casefold().split()
+            if len(words) < len(long_words) and all(w in long_words for w in words):
+                collector.warning(first[short], f"speaker '{short}' may be the same person as '{long}' "
+                                  f"({first[long]}); spell a speaker the same way everywhere", field="speaker",
+                                  code="speaker-variant")
+
+
+# ---- pydantic errors -> located diagnostics ------------------------------------------------
+
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", type(None): "nothing"}
+
+
+def _validate(model: type[BaseModel], doc: YamlDocument, collector: Collector):
+    if not isinstance(doc.data, dict):
+        found = _TYPE_NAMES.get(type(doc.data), type(doc.data).__name__)
+        collector.error(Location(doc.path, 1, 1),
+                        f"expected a mapping of keys (title: ...) at the top of the file, found {found}")
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            _report(model, doc, error, collector)
+        return None
+
+
+def _report(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any], collector: Collector) -> None:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+    kind = error["type"]
+    value = error.get("input")
+    field = dotted(loc)
+    if kind == "missing":
+        key = loc[-1]
+        collector.error(doc.locate(loc[:-1]) if loc[:-1] else Location(doc.path, 1, 1),
+                        f"required key '{key}' is missing", field=dotted(loc[:-1]) or str(key))
+        return
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        owner = _model_at(model, loc[:-1])
+        hint = _did_you_mean(str(key), list(owner.model_fields) if owner else [])
+        collector.error(doc.locate(loc, key=True), f"unknown key '{key}'", field=field, hint=hint)
+        return
+    where = doc.locate(loc)
+    found = _TYPE_NAMES.get(type(value), type(value).__name__)
+    if kind in ("string_type",):
+        message = f"expected text, found {found}"
+    elif kind == "list_type":
+        message = f"expected a list, found {found}"
+    elif kind in ("dict_type", "model_type", "model_attributes_type"):
+        message = f"expected a mapping (key: value), found {found}"
+    elif kind == "bool_parsing" or kind == "bool_type":
+        message = f"expected true or false, found '{value}'"
+    elif kind in ("string_too_short", "too_short"):
+        message = "must not be empty"
+    elif kind == "string_pattern_mismatch":
+        message = f"'{value}' is not a valid id: start with a letter, then letters, digits, '-' or '_'"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+    collector.error(where, message, field=field)
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(part)
+        if info is None:
+            return None
+        current = info.annotation
+        for _ in range(4):  # unwrap Optional[...] / list[...]
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                break
+            if not args:
+                break
+            current = args[0]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else ""

@@ -1,0 +1,213 @@
+"""The source format: validated, frozen models of a dossier.
+
+These models are the single definition of the format: they validate the YAML and
+generate the JSON Schema that editors use (``report schema``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date as Date
+from typing import Annotated, Any
+
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date known to the year, the month or the day; sorts year < month < day."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    _RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    def isoformat(self) -> str:
+        out = f"{self.year:04d}"
+        if self.month:
+            out += f"-{self.month:02d}"
+        if self.day:
+            out += f"-{self.day:02d}"
+        return out
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+    @classmethod
+    def parse(cls, value: Any) -> PartialDate:
+        if isinstance(value, PartialDate):
+            return value
+        if isinstance(value, Date):
+            return cls(value.year, value.month, value.day)
+        if not isinstance(value, str):
+            raise PydanticCustomError("date_type", "expected a date as YYYY, YYYY-MM or YYYY-MM-DD")
+        text = value.strip()
+        if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):
+            raise PydanticCustomError(
+                "date_time", "'{value}' is a date and time; give a date (YYYY-MM-DD)", {"value": text}
+            )
+        match = cls._RE.match(text)
+        if not match:
+            raise PydanticCustomError(
+                "date_format", "'{value}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD", {"value": text}
+            )
+        year, month, day = (int(g) if g else 0 for g in match.groups())
+        if match.group(2) and not 1 <= month <= 12:
+            raise PydanticCustomError("date_value", "'{value}' has no month {month}", {"value": text, "month": month})
+        if match.group(3):
+            try:
+                Date(year, month, day)
+            except ValueError:
+                raise PydanticCustomError("date_value", "'{value}' is not a day of the calendar", {"value": text}) from None
+        return cls(year, month, day)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.parse, serialization=core_schema.to_string_ser_schema()
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> dict:
+        return {
+            "type": "string",
+            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "description": "A date to the year, month or day: YYYY, YYYY-MM or YYYY-MM-DD.",
+            "examples": ["2018", "2018-02", "2018-02-20"],
+        }
+
+
+def _full_date(value: Any) -> Any:
+    parsed = PartialDate.parse(value)
+    if parsed.precision != "day":
+        raise PydanticCustomError("date_precision", "the edition date needs a day: YYYY-MM-DD")
+    return Date(parsed.year, parsed.month, parsed.day)
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _identifier(value: Any) -> Any:
+    if isinstance(value, str) and not _ID_RE.match(value.strip()):
+        raise PydanticCustomError(
+            "id_format",
+            "'{value}' is not a valid id: start with a letter, then letters, digits, '-' or '_'",
+            {"value": value},
+        )
+    return value.strip() if isinstance(value, str) else value
+
+
+def _language(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    tag = value.strip()
+    if not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", tag):
+        raise PydanticCustomError("language", "'{value}' is not a BCP 47 language tag such as 'de' or 'en-GB'",
+                                  {"value": tag})
+    try:
+        Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError):
+        raise PydanticCustomError("language", "unknown language '{value}'", {"value": tag}) from None
+    return tag
+
+
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Ident = Annotated[str, BeforeValidator(_identifier), Field(pattern=ID_PATTERN)]
+EventDate = Annotated[PartialDate, Field(description="YYYY, YYYY-MM or YYYY-MM-DD")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(_Strict):
+    """Where the facts of the dossier come from."""
+
+    title: Text | None = Field(None, description="Title of the source.")
+    publisher: Text | None = Field(None, description="Who published the source.")
+    url: Text | None = Field(None, description="Address of the source (printed, never fetched).")
+
+
+class Event(_Strict):
+    """A dated event for the timeline appendix."""
+
+    date: EventDate = Field(description="When: YYYY, YYYY-MM or YYYY-MM-DD.")
+    title: Text = Field(description="What happened, in a line.")
+    text: Text | None = Field(None, description="More about the event (Markdown, inline).")
+    id: Ident | None = Field(None, description="Anchor id, unique in the dossier.")
+
+
+class Quote(_Strict):
+    """A quotation, word for word, with who said it."""
+
+    id: Ident = Field(description="Unique in the dossier; a body places it with [[quote:ID]].")
+    speaker: Annotated[list[Text], BeforeValidator(_one_or_many), Field(min_length=1)] = Field(
+        description="Who said it: a name, or a list of names for a joint statement."
+    )
+    text: Text = Field(description="The words, exactly as said, without quotation marks.")
+    date: EventDate | None = Field(None, description="When it was said.")
+    context: Text | None = Field(None, description='Where it was said, e.g. "E-Mail an Greg Brockman".')
+
+
+class Chapter(_Strict):
+    """One chapter file."""
+
+    title: Text = Field(description="Chapter title.")
+    id: Ident | None = Field(None, description="Anchor id; default: the file name without a leading number.")
+    summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
+    body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph places a quote.")
+    events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
+    quotes: list[Quote] = Field(default_factory=list, description="Quotations for the text and the quote index.")
+
+
+class DossierMeta(_Strict):
+    """dossier.yaml: the dossier's metadata."""
+
+    title: Text = Field(description="Title of the dossier.")
+    subtitle: Text | None = Field(None, description="Subtitle.")
+    language: Annotated[str, BeforeValidator(_language)] = Field(
+        description="BCP 47 language tag of the content, e.g. 'de' or 'en'."
+    )
+    authors: list[Text] = Field(default_factory=list, description="Authors, in order.")
+    publisher: Text | None = Field(None, description="Publisher.")
+    date: Annotated[Date, BeforeValidator(_full_date)] | None = Field(
+        None, description="Date of this edition (YYYY-MM-DD); also fixes reproducible timestamps."
+    )
+    description: Text | None = Field(None, description="A short description for catalogues.")
+    identifier: Text | None = Field(
+        None, description="Unique identifier (e.g. urn:uuid:...); default derived from the title."
+    )
+    source: Source | None = Field(None, description="Where the facts come from.")
+    chapters: list[Text] | None = Field(
+        None, description="Chapter file names in order; default: every other *.yaml, sorted by name."
+    )
+    cover: Text | None = Field(None, description="Cover image file in the dossier folder; default: a typographic cover.")
+    raw_html: bool = Field(
+        False,
+        description="Let raw HTML in Markdown through (sanitised). Default false: raw HTML is shown as text.",
+    )
+
+    def stable_identifier(self) -> str:
+        """The given identifier, or one derived from the title (never random)."""
+        if self.identifier:
+            return self.identifier
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'report-dossier:' + self.title)}"

@@ -1,0 +1,234 @@
+"""Read one YAML file strictly: plain data, every value located, nothing executed.
+
+PyYAML's constructors are not used at all. The file is composed into nodes by the
+pure-Python SafeLoader (the C loader can crash on deep nesting), then walked here:
+mappings become dicts, sequences lists and every scalar a *string* (or None), so
+YAML 1.1's implicit typing (``NO`` -> False, ``1:30`` -> 90) never happens. The
+models decide the types. Aliases, merge keys, anchors and any tag outside the
+core schema are refused; duplicate keys are an error naming both lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import Collector, Location
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 40
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+}
+_NULL_TAG = "tag:yaml.org,2002:null"
+# XML 1.0 forbids these; a YAML escape such as "\x07" would otherwise reach the EPUB.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a value stands: its key (for mappings) and the value itself."""
+
+    key: Location
+    value: Location
+    block_scalar: bool = False  # `|` or `>`: the text starts on the next line
+
+
+@dataclass
+class YamlDocument:
+    """A file's data with the location of every key and value."""
+
+    path: Path
+    data: object
+    spans: dict[Path_, Span] = field(default_factory=dict)
+
+    def locate(self, loc: Path_, *, key: bool = False) -> Location:
+        """The nearest known location of a path into the data."""
+        probe = tuple(loc)
+        while probe not in self.spans and probe:
+            probe = probe[:-1]
+        span = self.spans.get(probe)
+        if span is None:
+            return Location(self.path, 1, 1)
+        return span.key if key and probe == tuple(loc) else span.value
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Compose nodes only, and refuse aliases before they are expanded."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a dossier", event.start_mark
+            )
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) are not allowed in a dossier", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _loc(path: Path, mark) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def read_yaml(path: Path, collector: Collector, *, display: Path | None = None) -> YamlDocument | None:
+    """Load one file; report every problem to ``collector`` and return None on failure."""
+    shown = display or path
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            collector.error(
+                Location(shown),
+                f"file is {size:,} bytes; the limit for one dossier file is {MAX_FILE_BYTES:,}",
+            )
+            return None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        collector.error(Location(shown), "file not found")
+        return None
+    except IsADirectoryError:
+        collector.error(Location(shown), "is a folder, not a YAML file")
+        return None
+    except OSError as exc:
+        collector.error(Location(shown), f"cannot read file: {exc.strerror or exc}")
+        return None
+    return parse_yaml(raw, shown, collector)
+
+
+def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | None:
+    """Parse bytes that claim to be a UTF-8 YAML file."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        collector.error(
+            Location(path, line, column),
+            f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+        )
+        return None
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        collector.error(Location(path, 1, 1), "file is empty")
+        return None
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or exc.context or "invalid YAML"
+        if "found character '\\t'" in message or "'\\t'" in message:
+            message = "tab character: YAML indents with spaces only"
+        elif exc.context and exc.problem and "aliases" not in message and "anchors" not in message:
+            message = f"{exc.problem} ({exc.context})"
+        collector.error(_loc(path, mark) if mark else Location(path, 1, 1), f"YAML syntax: {message}")
+        return None
+    except yaml.YAMLError as exc:  # reader errors (e.g. control characters) carry a position
+        position = getattr(exc, "position", None)
+        location = Location(path, 1, 1)
+        if position is not None:
+            location = Location(path, text.count("\n", 0, position) + 1,
+                                position - (text.rfind("\n", 0, position) + 1) + 1)
+        collector.error(location, f"YAML: {exc}".splitlines()[0])
+        return None
+    except RecursionError:
+        collector.error(Location(path, 1, 1), "YAML nesting is too deep")
+        return None
+    finally:
+        loader.dispose()
+    if node is None:
+        collector.error(Location(path, 1, 1), "file is empty")
+        return None
+    doc = YamlDocument(path, None)
+    before = len(collector.errors)
+    doc.data = _walk(node, (), doc, collector, 0)
+    doc.spans.setdefault((), Span(_loc(path, node.start_mark), _loc(path, node.start_mark)))
+    if len(collector.errors) > before:
+        return None
+    return doc
+
+
+def _walk(node: Node, here: Path_, doc: YamlDocument, collector: Collector, depth: int):
+    path = doc.path
+    if depth > MAX_DEPTH:
+        collector.error(_loc(path, node.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
+        return None
+    tag = node.tag or ""
+    if isinstance(node, ScalarNode):
+        if tag not in _CORE_TAGS:
+            collector.error(_loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier",
+                            field=_dotted(here))
+            return None
+        if tag == _NULL_TAG and node.style is None:
+            return None
+        value = node.value
+        bad = _CONTROL.search(value)
+        if bad:
+            collector.error(_loc(path, node.start_mark),
+                            f"control character U+{ord(bad.group()):04X} is not allowed in text",
+                            field=_dotted(here))
+            return None
+        return value
+    if tag not in _CORE_TAGS:
+        collector.error(_loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier",
+                        field=_dotted(here))
+        return None
+    if isinstance(node, SequenceNode):
+        items = []
+        for index, child in enumerate(node.value):
+            loc = _loc(path, child.start_mark)
+            doc.spans[here + (index,)] = Span(loc, loc, _is_block(child))
+            items.append(_walk(child, here + (index,), doc, collector, depth + 1))
+        return items
+    if isinstance(node, MappingNode):
+        mapping: dict[str, object] = {}
+        first_seen: dict[str, Location] = {}
+        for key_node, value_node in node.value:
+            key_loc = _loc(path, key_node.start_mark)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                collector.error(key_loc, "merge keys (<<) are not allowed in a dossier", field=_dotted(here))
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _CORE_TAGS:
+                collector.error(key_loc, "a key must be plain text", field=_dotted(here))
+                continue
+            key = key_node.value
+            if key in first_seen:
+                collector.error(
+                    key_loc,
+                    f"duplicate key '{key}' (first defined on line {first_seen[key].line})",
+                    field=_dotted(here + (key,)),
+                )
+                continue
+            first_seen[key] = key_loc
+            doc.spans[here + (key,)] = Span(key_loc, _loc(path, value_node.start_mark), _is_block(value_node))
+            mapping[key] = _walk(value_node, here + (key,), doc, collector, depth + 1)
+        return mapping
+    collector.error(_loc(path, node.start_mark), "unsupported YAML node")  # pragma: no cover
+    return None
+
+
+def _is_block(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.style in ("|", ">")
+
+
+def _dotted(loc: Path_) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted

@@ -1,0 +1,205 @@
+"""XHTML documents -> EPUB 3 through EbookLib, then a ZIP rewrite for reproducible bytes."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..derive.book import Book
+
+# Elements a page-break marker (a span) may not stand before: it goes inside them instead.
+_INSIDE_ONLY = {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "figcaption", "summary"}
+_ID_RE = re.compile(r'<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\sid="([^"]+)"[^>]*>')
+
+
+@dataclass(frozen=True)
+class EpubParts:
+    """Everything to be packed, in reading order."""
+
+    documents: dict[str, str]  # name inside the EPUB (under EPUB/) -> XHTML, in spine order
+    nav: str
+    cover_xhtml: str
+    cover_png: bytes
+    css: str
+    fonts: dict[str, bytes]  # name inside the EPUB -> font bytes (empty: no embedding)
+
+
+def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Mark where each printed page begins, from the PDF's page of every id.
+
+    Walking the documents in reading order, an element whose id the PDF puts on a later
+    page than the current one gets, just before it, a marker for each page that began
+    since (a long paragraph spanning a whole page puts two markers together). Returns
+    the documents with markers and the page list (label, href) for the nav document.
+    """
+    out: dict[str, str] = {}
+    page_list: list[tuple[str, str]] = []
+    current = None
+    for name, text in documents.items():
+        pieces: list[str] = []
+        last = 0
+        for match in _ID_RE.finditer(text):
+            page = pages.get(match.group(2))
+            if page is None:
+                continue
+            if current is None:
+                current = page - 1
+            if page <= current:
+                continue
+            markers = "".join(
+                f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
+                for n in range(current + 1, page + 1)
+            )
+            page_list.extend((str(n), f"{name}#page-{n}") for n in range(current + 1, page + 1))
+            current = page
+            at = match.end() if match.group(1).lower() in _INSIDE_ONLY else match.start()
+            pieces.append(text[last:at])
+            pieces.append(markers)
+            last = at
+        pieces.append(text[last:])
+        out[name] = "".join(pieces)
+    return out, page_list
+
+
+def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_identifier: str,
+               has_page_list: bool) -> bytes:
+    """Pack the EPUB with EbookLib and return normalised, reproducible bytes."""
+    from ebooklib import epub
+
+    ebook = epub.EpubBook()
+    ebook.set_identifier(book.identifier)
+    ebook.set_title(book.title)
+    ebook.set_language(book.language.tag)
+    for number, author in enumerate(book.authors, start=1):
+        ebook.add_author(author, uid=f"creator-{number}")  # distinct ids (EbookLib gives all "creator")
+    if book.publisher:
+        ebook.add_metadata("DC", "publisher", book.publisher)
+    if book.description:
+        ebook.add_metadata("DC", "description", book.description)
+    if book.date:
+        ebook.add_metadata("DC", "date", book.date.isoformat())
+    if book.subtitle:
+        ebook.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
+        ebook.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    for prop, value in _accessibility(book, has_page_list):
+        ebook.add_metadata(None, "meta", value, {"property": prop})
+    if has_page_list:
+        # the printed edition this EPUB's page numbers come from
+        ebook.add_metadata("DC", "source", print_identifier, {"id": "print-source"})
+        ebook.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
+        ebook.add_metadata(None, "meta", print_identifier, {"property": "pageBreakSource"})
+
+    css = epub.EpubItem(uid="css", file_name="styles/epub.css", media_type="text/css", content=parts.css.encode())
+    ebook.add_item(css)
+    for number, (name, data) in enumerate(sorted(parts.fonts.items()), start=1):
+        media = "font/otf" if name.endswith(".otf") else "font/ttf"
+        ebook.add_item(epub.EpubItem(uid=f"font-{number}", file_name=name, media_type=media, content=data))
+    for image in book.images:
+        ebook.add_item(epub.EpubItem(uid=f"img-{image.epub_name.split('/')[-1].split('.')[0]}",
+                                     file_name=image.epub_name, media_type=image.media_type, content=image.data))
+    ebook.set_cover("images/cover.png", parts.cover_png, create_page=False)
+
+    cover_page = _document("cover", "text/cover.xhtml", parts.cover_xhtml)
+    ebook.add_item(cover_page)
+    nav = _document("nav", "nav.xhtml", parts.nav, properties=["nav"])
+    ebook.add_item(nav)
+    spine = [cover_page, nav]
+    toc = []
+    for number, (name, text) in enumerate(parts.documents.items(), start=1):
+        item = _document(f"doc-{number:03d}", name, text)
+        ebook.add_item(item)
+        spine.append(item)
+        toc.append(epub.Link(name, _doc_title(text), f"doc-{number:03d}"))
+    ebook.add_item(epub.EpubNcx())
+    ebook.toc = toc
+    ebook.spine = spine
+    ebook.guide = []
+
+    buffer = io.BytesIO()
+    epub.write_epub(buffer, ebook, {"mtime": timestamp, "raise_exceptions": True, "epub3_pages": False,
+                                    "play_order": {"enabled": True, "start_from": 1}})
+    return normalise_zip(buffer.getvalue(), timestamp)
+
+
+def _document(uid: str, name: str, text: str, properties: list[str] | None = None):
+    """A document item whose bytes are ours (EbookLib's EpubHtml would rebuild the head)."""
+    from ebooklib import epub
+
+    item = epub.EpubItem(uid=uid, file_name=name, media_type="application/xhtml+xml", content=text.encode("utf-8"))
+    item.properties = list(properties or [])
+    if "<svg" in text and "svg" not in item.properties:
+        item.properties.append("svg")
+    return item
+
+
+def _doc_title(text: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", text, re.S)
+    import html
+
+    return html.unescape(match.group(1).strip()) if match else ""
+
+
+def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 metadata, true of what this builder makes."""
+    s = book.language.base
+    features = ["tableOfContents", "readingOrder", "structuralNavigation", "index"]
+    if has_page_list:
+        features.append("printPageNumbers")
+    if book.images:
+        features.append("alternativeText")
+    modes = ["textual"] + (["visual"] if book.images else [])
+    summary = {
+        "de": ("Diese Publikation erfüllt EPUB Accessibility 1.1 und WCAG 2.1 Stufe AA. Sie hat ein "
+               "Inhaltsverzeichnis, eine logische Lesereihenfolge, semantisch ausgezeichnete Kapitel, "
+               "Fußnoten, eine Zeitleiste und ein Zitatverzeichnis"
+               + (", und Seitenmarken der gedruckten Ausgabe" if has_page_list else "") + "."),
+    }.get(s, "This publication meets EPUB Accessibility 1.1 and WCAG 2.1 Level AA. It has a table of "
+             "contents, a logical reading order, semantically marked-up chapters, footnotes, a timeline and "
+             "an index of quotations" + (", and page markers from the printed edition" if has_page_list else "")
+             + ".")
+    rows = [("schema:accessMode", mode) for mode in modes]
+    rows.append(("schema:accessModeSufficient", "textual"))
+    rows += [("schema:accessibilityFeature", feature) for feature in features]
+    rows.append(("schema:accessibilityHazard", "none"))
+    rows.append(("schema:accessibilitySummary", summary))
+    rows.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
+    return rows
+
+
+def normalise_zip(data: bytes, timestamp: datetime) -> bytes:
+    """Rewrite an EPUB ZIP: mimetype first and stored, the rest sorted, fixed timestamps.
+
+    EbookLib stamps every entry with the current time and keeps insertion order; both
+    would make two builds of the same source differ.
+    """
+    stamp = max(timestamp, datetime(1980, 1, 1, tzinfo=timestamp.tzinfo)).timetuple()[:6]
+    source = zipfile.ZipFile(io.BytesIO(data))
+    names = source.namelist()
+    rest = sorted(n for n in names if n not in ("mimetype", "META-INF/container.xml"))
+    order = ["mimetype"] + (["META-INF/container.xml"] if "META-INF/container.xml" in names else []) + rest
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            if name == "mimetype":  # must be the first entry, stored, no extra field
+                info.compress_type = zipfile.ZIP_STORED
+                target.writestr(info, b"application/epub+zip")
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(info, source.read(name), compresslevel=9)
+    return out.getvalue()
+
+
+def read_font_files(styles_dir: Path) -> dict[str, bytes]:
+    """The shipped fonts, for `--epub-fonts`."""
+    fonts = {}
+    for path in sorted((styles_dir / "fonts").glob("*")):
+        if path.suffix.lower() in (".ttf", ".otf"):
+            fonts[f"fonts/{path.name}"] = path.read_bytes()
+    return fonts

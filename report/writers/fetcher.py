@@ -1,0 +1,52 @@
+"""The only way WeasyPrint may reach a resource: files under the allowed folders."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+MAX_RESOURCE_BYTES = 16 * 1024 * 1024
+LOGGER = logging.getLogger("report.fetcher")
+
+
+class RefusedResource(FatalURLFetchingError):
+    """A resource outside the allowed folders, or any network URL: stops the render."""
+
+
+class FolderFetcher(URLFetcher):
+    """Serve ``file:`` URLs under the given roots; refuse everything else.
+
+    Symbolic links are resolved before the check, so a link that leaves a root is refused.
+    The refusal derives from BaseException (WeasyPrint swallows anything else).
+    """
+
+    def __init__(self, roots: list[Path]):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        self.roots = [Path(root).resolve() for root in roots]
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            self._refuse(url, "network and data URLs are not fetched")
+        path = Path(unquote(parts.path))
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            self._refuse(url, "file not found")
+        if not any(resolved.is_relative_to(root) for root in self.roots):
+            self._refuse(url, "outside the dossier and style folders")
+        if not resolved.is_file():
+            self._refuse(url, "not a file")
+        size = resolved.stat().st_size
+        if size > MAX_RESOURCE_BYTES:
+            self._refuse(url, f"{size:,} bytes is over the limit of {MAX_RESOURCE_BYTES:,}")
+        return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(), {})
+
+    def _refuse(self, url: str, why: str):
+        shown = url if len(url) < 120 else url[:117] + "..."
+        self.refused.append(f"{shown}: {why}")
+        raise RefusedResource(f"refused to load {shown}: {why}")

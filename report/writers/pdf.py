@@ -1,0 +1,101 @@
+"""HTML -> PDF through WeasyPrint: one layout pass, whose page map the EPUB reuses."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PAGE_SIZES = {"A4": ("210mm", "297mm"), "A5": ("148mm", "210mm"), "Letter": ("8.5in", "11in")}
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
+
+
+@dataclass(frozen=True)
+class PdfOptions:
+    page_size: str = "A4"
+    variant: str = "pdf/ua-1"
+    bleed: str = ""  # e.g. "3mm"
+    marks: bool = False
+    layout: str = "print"
+
+
+@dataclass
+class LaidOut:
+    """A laid-out PDF document and what the layout found out."""
+
+    document: object
+    pages: dict[str, int]  # anchor id -> 1-based page number where it stands
+    page_count: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def page_css(options: PdfOptions) -> str:
+    """The page box from the options: size, bleed, crop marks, the cover's full height."""
+    width, height = PAGE_SIZES[options.page_size]
+    rules = [f"@page {{ size: {width} {height}; }}", f".cover {{ height: {height}; }}"]
+    if options.bleed:
+        rules.append(f"@page {{ bleed: {options.bleed}; }}")
+    if options.marks:
+        rules.append("@page { marks: crop cross; }")
+    if options.page_size == "A5":
+        rules.append("@page { margin: 18mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
+                     " @page :right { margin-left: 13mm; margin-right: 17mm; } html { font-size: 9.5pt; }"
+                     " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }")
+    return "\n".join(rules)
+
+
+def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
+            stylesheet: str = "print.css") -> LaidOut:
+    """Lay the document out once; collect WeasyPrint's warnings instead of losing them."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from .fetcher import FolderFetcher
+
+    fetcher = FolderFetcher([base_dir, styles_dir])
+    capture = _Capture()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(capture)
+    try:
+        fonts = FontConfiguration()
+        stylesheets = [
+            CSS(filename=str(styles_dir / stylesheet), font_config=fonts, url_fetcher=fetcher),
+            CSS(string=page_css(options), font_config=fonts, url_fetcher=fetcher),
+        ]
+        variant = None if options.variant == "none" else options.variant
+        document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).render(
+            stylesheets=stylesheets, font_config=fonts, pdf_variant=variant,
+            pdf_tags=variant is not None and variant.startswith("pdf/ua"),
+        )
+    finally:
+        logger.removeHandler(capture)
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)
+    return LaidOut(document, pages, len(document.pages), capture.messages + fetcher.refused)
+
+
+def write(laid_out: LaidOut, *, identifier: str, options: PdfOptions) -> bytes:
+    """Serialise the laid-out document; the file identifier is fixed for reproducible bytes."""
+    variant = None if options.variant == "none" else options.variant
+    pdf_id = hashlib.md5(identifier.encode("utf-8")).hexdigest().encode("ascii")
+    capture = _Capture()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(capture)
+    try:
+        data = laid_out.document.write_pdf(pdf_identifier=pdf_id, pdf_variant=variant)
+    finally:
+        logger.removeHandler(capture)
+    laid_out.warnings.extend(capture.messages)
+    return data

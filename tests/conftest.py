@@ -1,0 +1,91 @@
+"""Shared fixtures: real builds of real dossiers, made once per test session."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from report.pipeline import BuildOptions, build
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DOSSIER = REPO / "chapters"
+EN_DOSSIER = Path(__file__).resolve().parent / "fixtures" / "en-dossier"
+SEED = REPO.parent / "shared" / "seed" / "000_9da2bf93df909a06.txt"
+
+
+@dataclass
+class Built:
+    root: Path
+    out: Path
+    pdf: Path
+    epub: Path
+    html: Path
+
+
+def _build(root: Path, out: Path) -> Built:
+    result = build(root, BuildOptions(out_dir=out))
+    by_kind = {w.kind: w.path for w in result.outputs}
+    return Built(root, out, by_kind["pdf"], by_kind["epub"], by_kind["html"])
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory) -> Built:
+    return _build(DEFAULT_DOSSIER, tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def en_build(tmp_path_factory) -> Built:
+    return _build(EN_DOSSIER, tmp_path_factory.mktemp("en"))
+
+
+@pytest.fixture
+def make_dossier(tmp_path):
+    """Write a dossier from {file name: YAML text}; returns its folder."""
+
+    def make(files: dict[str, str | bytes], name: str = "dossier") -> Path:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        for file_name, content in files.items():
+            path = root / file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return root
+
+    return make
+
+
+MINIMAL_META = """\
+title: Test dossier
+language: en
+date: "2024-05-01"
+"""
+
+MINIMAL_CHAPTER = """\
+title: A chapter
+body: |
+  Some text.
+"""
+
+
+@pytest.fixture
+def minimal(make_dossier):
+    """A valid one-chapter dossier; pass overrides for its files."""
+
+    def make(**files: str) -> Path:
+        content = {"dossier.yaml": MINIMAL_META, "01-chapter.yaml": MINIMAL_CHAPTER}
+        content.update({name.replace("__", "."): text for name, text in files.items()})
+        return make_dossier(content)
+
+    return make
+
+
+def copy_dossier(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target

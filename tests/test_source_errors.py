@@ -1,0 +1,125 @@
+"""Every mistake in a dossier is an error that names file, line and field; nothing is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from report.cli import main
+from report.pipeline import check
+
+
+def errors_of(root: Path) -> list[str]:
+    collector, _ = check(root)
+    return [d.format() for d in collector.errors]
+
+
+def only_error(root: Path) -> str:
+    found = errors_of(root)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_valid_minimal_dossier_has_no_errors(minimal):
+    assert errors_of(minimal()) == []
+
+
+def test_unknown_key_names_file_line_field_and_suggests(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\ntilte: B\nbody: x\n"})
+    message = only_error(root)
+    assert message.startswith(f"{root / '01-chapter.yaml'}:2:1: error: tilte: unknown key 'tilte'")
+    assert "did you mean 'title'?" in message
+
+
+def test_missing_required_key(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nsummary: s\n"})
+    message = only_error(root)
+    assert f"{root / '01-chapter.yaml'}:1:1" in message
+    assert "required key 'body' is missing" in message
+
+
+def test_missing_key_in_nested_item_points_at_the_item(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: x\nevents:\n  - title: no date\n"})
+    message = only_error(root)
+    assert ":4:5:" in message and "events[0]" in message and "required key 'date'" in message
+
+
+def test_wrong_type(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: [a, b]\nbody: x\n"})
+    message = only_error(root)
+    assert ":1:8:" in message and "title: expected text, found a list" in message
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2018-02-30", "is not a day of the calendar"),
+    ("2018-13", "has no month 13"),
+    ("18-02", "is not a date"),
+    ("Februar 2018", "is not a date"),
+    ("2018-02-03T10:00:00", "is a date and time"),
+])
+def test_bad_dates(minimal, value, expected):
+    root = minimal(**{"01-chapter.yaml": f'title: A\nbody: x\nevents:\n  - date: "{value}"\n    title: t\n'})
+    message = only_error(root)
+    assert ":4:11:" in message and "events[0].date" in message and expected in message
+
+
+def test_unquoted_dates_are_accepted(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: x\nevents:\n  - date: 2018-02-03\n    title: t\n"
+                                         "  - date: 2018\n    title: u\n"})
+    assert errors_of(root) == []
+
+
+def test_duplicate_quote_id_names_both_places(make_dossier):
+    root = make_dossier({
+        "dossier.yaml": "title: T\nlanguage: en\n",
+        "01-a.yaml": "title: A\nbody: x\nquotes:\n  - id: q1\n    speaker: S\n    text: one\n",
+        "02-b.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n    text: two\n",
+    })
+    message = only_error(root)
+    assert message.startswith(f"{root / '02-b.yaml'}:4:9:")
+    assert "quote id 'q1' is used twice" in message and "01-a.yaml:4:9" in message
+
+
+def test_dangling_quote_reference_names_the_body_line(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: |\n  First.\n\n  [[quote:nope]]\nquotes:\n"
+                                         "  - id: yes\n    speaker: S\n    text: t\n"})
+    message = only_error(root)
+    assert f"{root / '01-chapter.yaml'}:5:" in message and "[[quote:nope]] names no quote" in message
+
+
+def test_duplicate_yaml_key_names_both_lines(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: x\ntitle: B\n"})
+    message = only_error(root)
+    assert ":3:1:" in message and "duplicate key 'title' (first defined on line 1)" in message
+
+
+def test_yaml_syntax_error_is_located(minimal):
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: [unclosed\n"})
+    message = only_error(root)
+    assert str(root / "01-chapter.yaml") in message and "YAML syntax" in message
+
+
+def test_invalid_language(minimal):
+    root = minimal(**{"dossier.yaml": "title: T\nlanguage: klingon-xx-1\n"})
+    message = only_error(root)
+    assert ":2:11:" in message and "language" in message
+
+
+def test_raw_html_is_text_not_markup(minimal, tmp_path):
+    from report.pipeline import BuildOptions, build
+
+    root = minimal(**{"01-chapter.yaml": "title: A\nbody: |\n  Hello <script>alert(1)</script> <b>bold</b>\n"})
+    result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("html",)))
+    page = result.outputs[0].path.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>bold</b>" not in page
+
+
+def test_cli_exits_1_and_writes_nothing_on_error(minimal, tmp_path, capsys):
+    root = minimal(**{"01-chapter.yaml": "title: A\n"})
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "required key 'body' is missing" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
