@@ -14,7 +14,7 @@ from report.pipeline import BuildOptions, build
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DOSSIER = REPO / "chapters"
 EN_DOSSIER = Path(__file__).resolve().parent / "fixtures" / "en-dossier"
-SEED = REPO.parent / "shared" / "seed" / "000_9da2bf93df909a06.txt"
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed-article.txt"  # copy of shared/seed/000_9da2bf93df909a06.txt
 
 
 @dataclass
