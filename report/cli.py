@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -16,10 +17,12 @@ EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
 ISSUES_URL = "the project's issue tracker"
 
 EXAMPLES = """examples:
-  report build                     build the dossier in ./chapters into ./dist
-  report build my-dossier --out out --pdf
+  report new my-dossier            start a dossier that builds as it is
+  report watch my-dossier          preview on http://127.0.0.1:8000/, reloads when you save
   report check my-dossier          list every error at once, like a compiler
-  report schema > dossier.schema.json
+  report build my-dossier --out out
+  report build my-dossier --pdf --json    only the PDF; a summary for CI
+  report schema > dossier.schema.json     for completion in your editor
 """
 
 
@@ -58,7 +61,30 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    sub.add_parser("schema", help="print the JSON Schema of the source format")
+    watch = sub.add_parser("watch", help="preview the HTML edition in the browser, rebuilt on every save",
+                           description="Serve the HTML edition on localhost; rebuild it when a file of the dossier "
+                                       "is saved and reload the page. Errors show in the page. Stop with Ctrl-C.")
+    watch.add_argument("path", nargs="?", default="chapters", type=Path)
+    watch.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    watch.add_argument("--out", type=Path, default=None, help="where to write the HTML (default: a temporary folder)")
+    watch.add_argument("--open", action="store_true", help="open the page in the web browser")
+    watch.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    from .scaffold import LANGUAGES
+
+    new = sub.add_parser("new", help="create a new dossier folder",
+                         description="Write a new dossier folder: dossier.yaml, one example chapter with an event "
+                                     "and a quote, and the JSON Schema for your editor. It builds as it is.")
+    new.add_argument("path", type=Path, help="the folder to create (must not exist, or be empty)")
+    new.add_argument("--language", choices=LANGUAGES, default="en", help="language of the example text")
+
+    from .schema import KINDS
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of the source format",
+                            description="Print the JSON Schema of dossier.yaml and chapter files, generated from "
+                                        "the models that validate them.")
+    schema.add_argument("--kind", choices=KINDS, default="any",
+                        help="any (default: told apart by the `language` key), dossier or chapter")
     return parser
 
 
@@ -76,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "schema":
             from .schema import json_schema
 
-            print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+            print(json.dumps(json_schema(args.kind), indent=2, ensure_ascii=False))
             return EXIT_OK
+        if args.command == "new":
+            return _new(args)
+        if args.command == "watch":
+            return _watch(args)
     except SourceError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
@@ -114,7 +144,12 @@ def _build(args) -> int:
                        layout="screen" if args.screen else "print"),
         epub_fonts=args.epub_fonts, handout=args.handout, strict=args.strict,
     )
-    result = build(args.path, options)
+    display = None if (args.json or args.quiet) else make_progress_display()
+    try:
+        result = build(args.path, options, progress=display.update if display else None)
+    finally:
+        if display:
+            display.close()
     if args.json:
         print(json.dumps({
             "ok": True,
@@ -130,6 +165,108 @@ def _build(args) -> int:
         for written in result.outputs:
             pages = f", {written.pages} pages" if written.pages else ""
             print(f"wrote {written.path} ({written.size:,} bytes{pages})")
+    return EXIT_OK
+
+
+class PlainProgress:
+    """One line per finished stage, with its time: for logs and pipes."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.started: dict[str, float] = {}
+
+    def update(self, stage: str, state: str) -> None:
+        if state == "start":
+            self.started[stage] = time.perf_counter()
+            return
+        seconds = time.perf_counter() - self.started.get(stage, time.perf_counter())
+        mark = "" if state == "done" else f" {state}"
+        print(f"  {stage:<11} {seconds:6.2f} s{mark}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A live table of stages on a terminal: a spinner while running, then the time taken."""
+
+    def __init__(self, console=None):
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = console or Console(stderr=True)
+        self.rows: dict[str, list] = {}  # stage -> [state, start, seconds]
+        self.live = Live(self._render(), console=self.console, refresh_per_second=10, transient=False)
+        self.live.start()
+
+    def _render(self):
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(width=2)
+        table.add_column(min_width=11)
+        table.add_column(justify="right")
+        for stage, (state, start, seconds) in self.rows.items():
+            if state == "start":
+                table.add_row(Spinner("dots"), stage, f"{time.perf_counter() - start:.1f} s")
+            elif state == "done":
+                table.add_row("[green]✓[/]", stage, f"{seconds:.2f} s")
+            else:
+                table.add_row("[red]✗[/]", stage, f"[red]{state}[/]")
+        return table
+
+    def update(self, stage: str, state: str) -> None:
+        now = time.perf_counter()
+        if state == "start":
+            self.rows[stage] = ["start", now, 0.0]
+        else:
+            start = self.rows.get(stage, ["", now, 0.0])[1]
+            self.rows[stage] = [state, start, now - start]
+        self.live.update(self._render(), refresh=True)
+
+    def close(self) -> None:
+        self.live.stop()
+
+
+def make_progress_display(stream=None):
+    """Rich progress on a terminal, plain lines otherwise (CI logs, pipes, tests)."""
+    stream = stream or sys.stderr
+    if stream.isatty() and os.environ.get("TERM") != "dumb":
+        return RichProgress()
+    return PlainProgress(stream)
+
+
+def _new(args) -> int:
+    from .scaffold import new_dossier
+
+    written = new_dossier(args.path, args.language)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"\nnext: report watch {args.path}    (or: report build {args.path})")
+    return EXIT_OK
+
+
+def _watch(args) -> int:
+    from .watch import serve
+
+    def ready(url: str) -> None:
+        print(f"serving {args.path} at {url}  (Ctrl-C to stop)", flush=True)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    def built(ok: bool, seconds: float) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
+              file=sys.stderr, flush=True)
+
+    try:
+        serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
+    except OSError as exc:
+        raise ReportError(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    print("stopped", file=sys.stderr)
     return EXIT_OK
 
 

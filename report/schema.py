@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .source.model import Chapter, DossierMeta
 
+KINDS = ("any", "dossier", "chapter")
+_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
-def json_schema() -> dict:
-    """One schema for both file kinds: dossier.yaml, or a chapter file."""
+
+def json_schema(kind: str = "any") -> dict:
+    """The schema of dossier.yaml, of a chapter file, or of either ("any", told apart by `language`)."""
     meta = DossierMeta.model_json_schema()
     chapter = Chapter.model_json_schema()
     defs = {**meta.pop("$defs", {}), **chapter.pop("$defs", {})}
     defs["DossierMeta"] = meta
     defs["Chapter"] = chapter
-    return {
+    _accept_unquoted_years(defs)
+    _accept_one_speaker(defs)
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "report dossier file",
-        "description": "dossier.yaml (dossier metadata) or a chapter file of a report dossier.",
-        "anyOf": [{"$ref": "#/$defs/DossierMeta"}, {"$ref": "#/$defs/Chapter"}],
-        "$defs": defs,
     }
+    if kind == "dossier":
+        schema |= {"description": "dossier.yaml of a report dossier.", "$ref": "#/$defs/DossierMeta"}
+    elif kind == "chapter":
+        schema |= {"description": "A chapter file of a report dossier.", "$ref": "#/$defs/Chapter"}
+    else:
+        # if/then/else rather than anyOf: an editor then reports the one real mistake
+        # ("unknown key 'tilte'") instead of "matches neither of two schemas".
+        schema |= {
+            "description": "dossier.yaml (it has `language`) or a chapter file of a report dossier.",
+            "if": {"type": "object", "required": ["language"]},
+            "then": {"$ref": "#/$defs/DossierMeta"},
+            "else": {"$ref": "#/$defs/Chapter"},
+        }
+    schema["$defs"] = defs
+    return schema
+
+
+def _accept_unquoted_years(node: Any) -> None:
+    """Let `date: 2018` pass: editors read it as a number, the loader reads every scalar as text."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("pattern") == _DATE_PATTERN:
+            string_form = dict(node)
+            node.clear()
+            node["anyOf"] = [string_form, {"type": "integer", "minimum": 1000, "maximum": 9999}]
+            for key in ("description", "examples"):
+                if key in string_form:
+                    node[key] = string_form.pop(key)
+            return
+        for value in node.values():
+            _accept_unquoted_years(value)
+    elif isinstance(node, list):
+        for value in node:
+            _accept_unquoted_years(value)
+
+
+def _accept_one_speaker(defs: dict) -> None:
+    """`speaker: Elon Musk` is one name; the model turns it into a list before validating."""
+    speaker = defs.get("Quote", {}).get("properties", {}).get("speaker")
+    if speaker and speaker.get("type") == "array":
+        labels = {k: v for k, v in speaker.items() if k in ("description", "title")}
+        as_list = {k: v for k, v in speaker.items() if k not in labels}
+        speaker.clear()
+        speaker.update({"anyOf": [as_list["items"], as_list], **labels})

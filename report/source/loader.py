@@ -79,10 +79,10 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
         seen_ids[anchor] = where
         chapters.append(LoadedChapter(model, doc, anchor))
 
-    if meta is None or collector.errors:
-        return None
+    # Cross-references are checked among the files that did validate, so one run lists
+    # duplicate ids beside the errors of other files, as a compiler does.
     _check_cross_references(meta, meta_doc, chapters, collector)
-    if collector.errors:
+    if meta is None or collector.errors:
         return None
     return LoadedDossier(root, meta, meta_doc, tuple(chapters))
 
@@ -133,7 +133,7 @@ def _id_from_stem(stem: str, number: int) -> str:
     return text
 
 
-def _check_cross_references(meta: DossierMeta, meta_doc: YamlDocument, chapters: list[LoadedChapter],
+def _check_cross_references(meta: DossierMeta | None, meta_doc: YamlDocument | None, chapters: list[LoadedChapter],
                             collector: Collector) -> None:
     quote_ids: dict[str, Location] = {}
     anchors: dict[str, Location] = {c.anchor: c.doc.locate(("id",)) for c in chapters}
@@ -151,7 +151,7 @@ def _check_cross_references(meta: DossierMeta, meta_doc: YamlDocument, chapters:
                     collector.error(where, f"event id '{event.id}' is used twice (also {anchors[event.id]})",
                                     field=f"events[{index}].id")
                 anchors[event.id] = where
-    if meta.cover:
+    if meta is not None and meta_doc is not None and meta.cover:
         _check_inside(meta_doc, meta.cover, ("cover",), collector)
     _warn_speaker_variants(chapters, collector)
 

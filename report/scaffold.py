@@ -1,0 +1,114 @@
+"""`report new`: write a new dossier folder that builds as it is, in German or English."""
+
+from __future__ import annotations
+
+import json
+from datetime import date as Date
+from pathlib import Path
+
+from .errors import ReportError
+from .schema import json_schema
+
+SCHEMA_FILE = "dossier.schema.json"
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
+
+_TEXTS = {
+    "en": {
+        "dossier": """\
+title: {title}
+subtitle: A new dossier
+language: en
+authors:
+  - Your Name
+date: "{today}"
+description: >-
+  What this dossier is about, in a sentence or two.
+""",
+        "chapter_file": "01-introduction.yaml",
+        "chapter": """\
+title: Introduction
+summary: A lead paragraph that says what the chapter is about.
+body: |
+  Write the chapter here, in Markdown: *emphasis*, **strong**, lists, tables
+  and footnotes.[^1]
+
+  A paragraph that is only a quote reference places the quote here:
+
+  [[quote:example-quote]]
+
+  [^1]: A footnote, printed at the foot of the page in the PDF.
+events:
+  - date: "{today}"
+    title: The dossier was started
+    text: Events appear in the timeline at the end, in date order.
+quotes:
+  - id: example-quote
+    speaker: Ada Lovelace
+    text: The Analytical Engine has no pretensions whatever to originate anything.
+    date: "1843"
+    context: Notes on the Analytical Engine
+""",
+    },
+    "de": {
+        "dossier": """\
+title: {title}
+subtitle: Ein neues Dossier
+language: de
+authors:
+  - Ihr Name
+date: "{today}"
+description: >-
+  Worum es in diesem Dossier geht, in ein, zwei Sätzen.
+""",
+        "chapter_file": "01-einleitung.yaml",
+        "chapter": """\
+title: Einleitung
+summary: Ein Vorspann, der sagt, worum es im Kapitel geht.
+body: |
+  Schreiben Sie das Kapitel hier, in Markdown: *betont*, **fett**, Listen,
+  Tabellen und Fußnoten.[^1]
+
+  Ein Absatz, der nur aus einem Zitatverweis besteht, setzt das Zitat hierher:
+
+  [[quote:beispiel-zitat]]
+
+  [^1]: Eine Fußnote, im PDF am Fuß der Seite gedruckt.
+events:
+  - date: "{today}"
+    title: Das Dossier wurde angelegt
+    text: Ereignisse erscheinen in der Zeitleiste am Ende, nach Datum geordnet.
+quotes:
+  - id: beispiel-zitat
+    speaker: Ada Lovelace
+    text: Die Analytische Maschine erhebt keinerlei Anspruch, etwas zu erschaffen.
+    date: "1843"
+    context: Anmerkungen zur Analytischen Maschine
+""",
+    },
+}
+LANGUAGES = tuple(_TEXTS)
+
+
+def new_dossier(path: Path, language: str = "en", today: Date | None = None) -> list[Path]:
+    """Write a dossier folder at ``path``; refuse to touch a folder that has files in it."""
+    texts = _TEXTS.get(language)
+    if texts is None:
+        raise ReportError(f"no template for language '{language}'; choose one of {', '.join(LANGUAGES)}")
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ReportError(f"{path} already exists and is not an empty folder; nothing was written")
+    path.mkdir(parents=True, exist_ok=True)
+    day = (today or Date.today()).isoformat()
+    title = json.dumps(path.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "Dossier",
+                       ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
+    files = {
+        "dossier.yaml": MODELINE + texts["dossier"].format(title=title, today=day),
+        texts["chapter_file"]: MODELINE + texts["chapter"].format(today=day),
+        SCHEMA_FILE: json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n",
+    }
+    written = []
+    for name, text in files.items():
+        target = path / name
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
