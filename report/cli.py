@@ -270,6 +270,10 @@ def _watch(args) -> int:
     return EXIT_OK
 
 
+def _count(n: int, word: str) -> str:
+    return f"{'no' if n == 0 else n} {word}{'' if n == 1 else 's'}"
+
+
 def _check(args) -> int:
     from .pipeline import check
 
@@ -283,7 +287,8 @@ def _check(args) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)
-        print(f"{len(errors)} error(s), {len(diagnostics) - len(errors)} warning(s)", file=sys.stderr)
+        print(f"{args.path}: {_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}",
+              file=sys.stderr)
     return EXIT_USER if errors else EXIT_OK
 
 
