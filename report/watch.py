@@ -117,6 +117,8 @@ def make_server(state: PreviewState, host: str = "127.0.0.1", port: int = 0) -> 
             path = self.path.split("?", 1)[0]
             if path == EVENTS_PATH:
                 return self._events()
+            if path == "/favicon.ico":  # browsers ask for it; "no content" keeps their console clean
+                return self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
             if path not in ("/", "/index.html"):
                 return self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
             return self._send(HTTPStatus.OK, state.served_page().encode("utf-8"), "text/html; charset=utf-8")
