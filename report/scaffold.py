@@ -43,10 +43,10 @@ events:
     text: Events appear in the timeline at the end, in date order.
 quotes:
   - id: example-quote
-    speaker: Ada Lovelace
-    text: The Analytical Engine has no pretensions whatever to originate anything.
-    date: "1843"
-    context: Notes on the Analytical Engine
+    speaker: Jane Doe
+    text: An example quotation, word for word as it was said or written.
+    date: "{today}"
+    context: An e-mail to the editors
 """,
     },
     "de": {
@@ -79,10 +79,10 @@ events:
     text: Ereignisse erscheinen in der Zeitleiste am Ende, nach Datum geordnet.
 quotes:
   - id: beispiel-zitat
-    speaker: Ada Lovelace
-    text: Die Analytische Maschine erhebt keinerlei Anspruch, etwas zu erschaffen.
-    date: "1843"
-    context: Anmerkungen zur Analytischen Maschine
+    speaker: Erika Mustermann
+    text: Ein Beispielzitat, Wort für Wort, wie es gesagt oder geschrieben wurde.
+    date: "{today}"
+    context: E-Mail an die Redaktion
 """,
     },
 }

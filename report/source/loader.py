@@ -208,9 +208,23 @@ def _validate(model: type[BaseModel], doc: YamlDocument, collector: Collector):
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            _report(model, doc, error, collector)
+        errors = exc.errors(include_url=False)
+        for error in errors:
+            if not _explained_by_a_typo(model, error, errors):
+                _report(model, doc, error, collector)
         return None
+
+
+def _explained_by_a_typo(model: type[BaseModel], error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
+    """A missing key that an unknown sibling key misspells ('tilte' for 'title'): one mistake, one error."""
+    if error["type"] != "missing":
+        return False
+    owner_loc, key = tuple(error["loc"][:-1]), error["loc"][-1]
+    owner = _model_at(model, owner_loc)
+    choices = list(owner.model_fields) if owner else []
+    return any(other["type"] == "extra_forbidden" and tuple(other["loc"][:-1]) == owner_loc
+               and difflib.get_close_matches(str(other["loc"][-1]), choices, n=1, cutoff=0.6) == [key]
+               for other in errors)
 
 
 def _report(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any], collector: Collector) -> None:
@@ -220,7 +234,7 @@ def _report(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any], co
     field = dotted(loc)
     if kind == "missing":
         key = loc[-1]
-        collector.error(doc.locate(loc[:-1]) if loc[:-1] else Location(doc.path, 1, 1),
+        collector.error(doc.locate(loc[:-1]) if loc[:-1] else _first_key(doc),
                         f"required key '{key}' is missing", field=dotted(loc[:-1]) or str(key))
         return
     if kind == "extra_forbidden":
@@ -246,6 +260,12 @@ def _report(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any], co
     else:
         message = error["msg"].removeprefix("Value error, ")
     collector.error(where, message, field=field)
+
+
+def _first_key(doc: YamlDocument) -> Location:
+    """Where the top-level mapping starts: its first key, after any comment lines."""
+    keys = [span.key for loc, span in doc.spans.items() if len(loc) == 1]
+    return min(keys, key=lambda where: (where.line, where.column)) if keys else Location(doc.path, 1, 1)
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
