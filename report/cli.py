@@ -248,7 +248,12 @@ def _new(args) -> int:
 
 
 def _watch(args) -> int:
+    import logging
+
     from .watch import serve
+
+    # watchfiles logs a warning of its own on Ctrl-C; we say "stopped" instead
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
 
     def ready(url: str) -> None:
         print(f"serving {args.path} at {url}  (Ctrl-C to stop)", flush=True)

@@ -49,9 +49,9 @@ class Watcher:
             time.sleep(0.1)
         pytest.fail(f"the served page never showed {what}; stderr: {''.join(self.stderr)}")
 
-    def stop(self) -> int:
+    def stop(self, how: signal.Signals = signal.SIGTERM) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(how)
         try:
             return self.process.wait(timeout=30)
         finally:
@@ -107,3 +107,10 @@ def test_watch_sends_a_build_event_after_each_rebuild(watcher):
         while b"event: build\n" not in lines:
             lines.append(events.readline())
         assert int(events.readline().decode().removeprefix("data: ")) > first
+
+
+def test_ctrl_c_stops_watch_cleanly(watcher):
+    assert "Some text." in watcher.page()
+    assert watcher.stop(signal.SIGINT) == 0
+    stderr = "".join(watcher.stderr)
+    assert "stopped" in stderr and "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
