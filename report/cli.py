@@ -109,12 +109,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             return _watch(args)
     except SourceError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "outputs": [], "warnings": [],
+                              "errors": [d.as_dict() for d in exc.diagnostics]}, indent=2, ensure_ascii=False))
+            return EXIT_USER
         for diagnostic in exc.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        n = len(exc.diagnostics)
-        print(f"report: {n} error{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+            print(diagnostic.format(with_source=True), file=sys.stderr)
+        print(f"report: {_count(len(exc.diagnostics), 'error')}; nothing was written", file=sys.stderr)
         return EXIT_USER
     except OutputError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"ok": False, "outputs": [], "warnings": [], "errors": [{"message": str(exc)}]},
+                             indent=2, ensure_ascii=False))
         print(f"report: error: {exc}", file=sys.stderr)
         return EXIT_USER
     except ReportError as exc:

@@ -259,3 +259,14 @@ def test_package_data_ships_every_template_and_style():
                 relative = path.relative_to(folder).as_posix()
                 assert any(fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/")
                            for p in patterns), f"{package}: {relative} is not installed by {patterns}"
+
+
+def test_build_json_on_a_broken_dossier_lists_the_errors_and_writes_nothing(make_dossier, tmp_path, capsys):
+    root = make_dossier(BROKEN)
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ok"] is False and summary["outputs"] == []
+    assert [(Path(e["file"]).name, e["line"], e["column"]) for e in summary["errors"]] == \
+        [(name, line, column) for name, line, column, _ in BROKEN_EXPECTED]
+    assert not out.exists() or not any(out.iterdir())
