@@ -174,7 +174,11 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
     state = PreviewState()
     report_build = on_build or (lambda ok, seconds: None)
 
+    built_from: dict[str, tuple[int, int]] = {}
+
     def timed_rebuild() -> None:
+        nonlocal built_from
+        built_from = _snapshot(root, out)
         start = time.perf_counter()
         ok = rebuild(root, out, state)
         report_build(ok, time.perf_counter() - start)
@@ -193,9 +197,12 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
             # Our own output (when --out is inside the dossier) and editor backup files are not sources.
             return not (target.is_relative_to(out) or target.name.startswith((".", "#")) or target.name.endswith("~"))
 
-        for _changes in watchfiles.watch(root, watch_filter=relevant, stop_event=stop, raise_interrupt=False,
-                                         debounce=200, step=50):
-            timed_rebuild()
+        # The watcher starts after the first build: a save in between raises no event. A timeout
+        # yields now and then, and a cheap look at the files' sizes and times catches such a save.
+        for changes in watchfiles.watch(root, watch_filter=relevant, stop_event=stop, raise_interrupt=False,
+                                        debounce=200, step=50, rust_timeout=1000, yield_on_timeout=True):
+            if changes or _snapshot(root, out) != built_from:
+                timed_rebuild()
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -204,6 +211,19 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
         server.server_close()
         if temporary:
             shutil.rmtree(out, ignore_errors=True)
+
+
+def _snapshot(root: Path, out: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every source file, to notice a change without an event."""
+    found = {}
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and not path.is_relative_to(out) and not path.name.startswith("."):
+                stat = path.stat()
+                found[str(path)] = (stat.st_size, stat.st_mtime_ns)
+        except OSError:  # removed while we looked: the next look sees it gone
+            continue
+    return found
 
 
 def _install_sigterm(stop: threading.Event):

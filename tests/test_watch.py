@@ -114,3 +114,14 @@ def test_ctrl_c_stops_watch_cleanly(watcher):
     assert watcher.stop(signal.SIGINT) == 0
     stderr = "".join(watcher.stderr)
     assert "stopped" in stderr and "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_a_save_right_after_start_is_not_missed(minimal, tmp_path):
+    root = minimal()
+    watcher = Watcher(root, tmp_path / "out")
+    try:
+        # written before the file watcher may be running: seen by the periodic look at the files
+        (root / "01-chapter.yaml").write_text("title: A chapter\nbody: |\n  Saved at once.\n", encoding="utf-8")
+        watcher.wait_for(lambda page: "Saved at once." in page, "a save made right at start")
+    finally:
+        assert watcher.stop() == 0
