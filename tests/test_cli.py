@@ -270,3 +270,15 @@ def test_build_json_on_a_broken_dossier_lists_the_errors_and_writes_nothing(make
     assert [(Path(e["file"]).name, e["line"], e["column"]) for e in summary["errors"]] == \
         [(name, line, column) for name, line, column, _ in BROKEN_EXPECTED]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_readme_pictures_exist_and_every_command_is_documented():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"\]\((docs/images/[^)]+\.png)\)", readme)
+    assert len(pictures) >= 6
+    for picture in pictures:
+        data = (REPO / picture).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 120_000, picture
+    for command in ("build", "check", "watch", "new", "schema"):
+        assert f"report {command}" in readme
+    assert "# yaml-language-server: $schema=" in readme
