@@ -20,13 +20,14 @@ def json_schema(kind: str = "any") -> dict:
     _accept_unquoted_years(defs)
     _accept_one_speaker(defs)
     schema: dict[str, Any] = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        # draft-07, the newest draft the YAML language server supports: `definitions`, not `$defs`
+        "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "report dossier file",
     }
     if kind == "dossier":
-        schema |= {"description": "dossier.yaml of a report dossier.", "$ref": "#/$defs/DossierMeta"}
+        schema |= {"description": "dossier.yaml of a report dossier.", "allOf": [{"$ref": "#/$defs/DossierMeta"}]}
     elif kind == "chapter":
-        schema |= {"description": "A chapter file of a report dossier.", "$ref": "#/$defs/Chapter"}
+        schema |= {"description": "A chapter file of a report dossier.", "allOf": [{"$ref": "#/$defs/Chapter"}]}
     else:
         # if/then/else rather than anyOf: an editor then reports the one real mistake
         # ("unknown key 'tilte'") instead of "matches neither of two schemas".
@@ -36,8 +37,18 @@ def json_schema(kind: str = "any") -> dict:
             "then": {"$ref": "#/$defs/DossierMeta"},
             "else": {"$ref": "#/$defs/Chapter"},
         }
-    schema["$defs"] = defs
-    return schema
+    schema["definitions"] = defs
+    return _draft7_refs(schema)
+
+
+def _draft7_refs(node: Any) -> Any:
+    """Point every `$ref` at `definitions` (pydantic writes 2020-12's `$defs`)."""
+    if isinstance(node, dict):
+        return {key: (value.replace("#/$defs/", "#/definitions/") if key == "$ref" and isinstance(value, str)
+                      else _draft7_refs(value)) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_draft7_refs(value) for value in node]
+    return node
 
 
 def _accept_unquoted_years(node: Any) -> None:
