@@ -8,6 +8,8 @@ from .source.model import Chapter, DossierMeta
 
 KINDS = ("any", "dossier", "chapter")
 _DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+# Stricter than the model's pattern so an editor underlines month 13 too (the loader says why).
+_EDITOR_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 def json_schema(kind: str = "any") -> dict:
@@ -15,8 +17,8 @@ def json_schema(kind: str = "any") -> dict:
     meta = DossierMeta.model_json_schema()
     chapter = Chapter.model_json_schema()
     defs = {**meta.pop("$defs", {}), **chapter.pop("$defs", {})}
-    defs["DossierMeta"] = meta
-    defs["Chapter"] = chapter
+    defs["DossierMeta"] = meta | {"title": "dossier.yaml"}  # editors show the title: say which file it is
+    defs["Chapter"] = chapter | {"title": "chapter file"}
     _accept_unquoted_years(defs)
     _accept_one_speaker(defs)
     schema: dict[str, Any] = {
@@ -55,7 +57,9 @@ def _accept_unquoted_years(node: Any) -> None:
     """Let `date: 2018` pass: editors read it as a number, the loader reads every scalar as text."""
     if isinstance(node, dict):
         if node.get("type") == "string" and node.get("pattern") == _DATE_PATTERN:
-            string_form = dict(node)
+            string_form = dict(node, pattern=_EDITOR_DATE_PATTERN,
+                               # read by the YAML language server instead of printing the pattern
+                               patternErrorMessage="a date: YYYY, YYYY-MM or YYYY-MM-DD, with a real month and day")
             node.clear()
             node["anyOf"] = [string_form, {"type": "integer", "minimum": 1000, "maximum": 9999}]
             for key in ("description", "examples"):

@@ -221,7 +221,8 @@ def test_schema_accepts_every_shipped_file_and_rejects_typos(capsys):
         assert not list(validator.iter_errors(data)), path
     errors = [e.message for e in validator.iter_errors({"tilte": "x", "language": "en"})]
     assert "Additional properties are not allowed ('tilte' was unexpected)" in errors
-    assert list(validator.iter_errors({"title": "x", "body": "y", "events": [{"date": "2018-1", "title": "t"}]}))
+    for bad_date in ("2018-1", "2018-13", "2018-02-32"):
+        assert list(validator.iter_errors({"title": "x", "body": "y", "events": [{"date": bad_date, "title": "t"}]}))
     assert not list(validator.iter_errors({"title": "x", "body": "y", "events": [{"date": 2018, "title": "t"}]}))
     assert main(["schema", "--kind", "chapter"]) == 0
     chapter_only = json.loads(capsys.readouterr().out)
