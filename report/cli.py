@@ -273,10 +273,7 @@ def _watch(args) -> int:
         print(f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
               file=sys.stderr, flush=True)
 
-    try:
-        serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
-    except OSError as exc:
-        raise ReportError(f"cannot serve on 127.0.0.1:{args.port}: {exc.strerror or exc}") from None
+    serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
     print("stopped", file=sys.stderr)
     return EXIT_OK
 

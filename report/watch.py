@@ -168,10 +168,16 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
     import watchfiles
 
     root = Path(root).resolve()
+    if not root.is_dir():
+        raise ReportError(f"{root}: no dossier folder there (create one with: report new {root})")
+    state = PreviewState()
+    try:  # bind first: a port in use is said at once, before any build
+        server = make_server(state, host, port)
+    except OSError as exc:
+        raise ReportError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     temporary = out_dir is None
     out = Path(tempfile.mkdtemp(prefix="report-watch-")) if temporary else Path(out_dir).resolve()
     stop = stop_event or threading.Event()
-    state = PreviewState()
     report_build = on_build or (lambda ok, seconds: None)
 
     built_from: dict[str, tuple[int, int]] = {}
@@ -183,12 +189,12 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
         ok = rebuild(root, out, state)
         report_build(ok, time.perf_counter() - start)
 
-    timed_rebuild()
-    server = make_server(state, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="report-watch-http", daemon=True)
-    thread.start()
+    # serve_forever runs before anything can fail, so the shutdown() below never waits for a loop
+    # that was not started; until the first build is done the page is empty and then reloads.
+    threading.Thread(target=server.serve_forever, name="report-watch-http", daemon=True).start()
     previous = _install_sigterm(stop)
     try:
+        timed_rebuild()
         if on_ready:
             on_ready(f"http://{host}:{server.server_address[1]}/")
 

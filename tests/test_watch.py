@@ -125,3 +125,18 @@ def test_a_save_right_after_start_is_not_missed(minimal, tmp_path):
         watcher.wait_for(lambda page: "Saved at once." in page, "a save made right at start")
     finally:
         assert watcher.stop() == 0
+
+
+def test_watch_refuses_a_missing_folder_and_a_port_in_use(tmp_path, minimal, capsys):
+    import socket
+
+    from report.cli import main
+
+    assert main(["watch", str(tmp_path / "nowhere"), "--port", "0"]) == 1
+    assert "no dossier folder there" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["watch", str(minimal()), "--port", str(port)]) == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
