@@ -123,3 +123,18 @@ def test_cli_exits_1_and_writes_nothing_on_error(minimal, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "required key 'body' is missing" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_check_lists_body_errors_beside_errors_of_other_files(make_dossier):
+    root = make_dossier({
+        "dossier.yaml": "title: T\nlanguage: en\n",
+        "01-a.yaml": "title: A\nbody: |\n  Text.\n\n  [[quote:missing]]\n",
+        "02-b.yaml": "title: B\nbody: y\ntilte: oops\nquotes:\n  - id: kept\n    speaker: S\n    text: t\n",
+        "03-c.yaml": "title: C\nbody: |\n  [[quote:kept]]\n",
+    })
+    found = errors_of(root)
+    assert any("01-a.yaml:5:" in e and "[[quote:missing]] names no quote" in e for e in found), found
+    assert any("02-b.yaml:3:1:" in e and "unknown key 'tilte'" in e for e in found), found
+    # a quote defined in the file that failed is not reported as dangling too
+    assert not any("kept" in e for e in found), found
+    assert len(found) == 2, found

@@ -141,7 +141,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     def fmt(value: PartialDate | None) -> str:
         return language.format_date(value) if value else ""
 
-    quote_ids = {q.id for c in dossier.chapters for q in c.model.quotes}
+    quote_ids = {q.id for c in dossier.chapters for q in c.model.quotes} | dossier.unvalidated_quote_ids
     placed_ids: set[str] = set()
     parsed_bodies: list[ParsedBody] = []
     for loaded in dossier.chapters:

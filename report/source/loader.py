@@ -43,6 +43,12 @@ class LoadedDossier:
     meta: DossierMeta
     meta_doc: YamlDocument
     chapters: tuple[LoadedChapter, ...]
+    # True when some chapter files failed: the rest is kept so that later checks
+    # (quote references, images) still run and `report check` lists everything at once.
+    partial: bool = False
+    # quote ids written in chapter files that failed validation, so that a body naming
+    # one of them is not reported as dangling too
+    unvalidated_quote_ids: frozenset[str] = frozenset()
 
 
 def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
@@ -64,12 +70,14 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     chapter_paths = _chapter_files(root, meta, meta_doc, collector)
     chapters: list[LoadedChapter] = []
     seen_ids: dict[str, Location] = {}
+    unvalidated: set[str] = set()
     for path in chapter_paths:
         doc = read_yaml(path, collector)
         if doc is None:
             continue
         model = _validate(Chapter, doc, collector)
         if model is None:
+            unvalidated |= _raw_quote_ids(doc)
             continue
         anchor = model.id or _id_from_stem(path.stem, len(chapters) + 1)
         where = doc.locate(("id",)) if model.id else Location(path, 1, 1)
@@ -82,9 +90,18 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     # Cross-references are checked among the files that did validate, so one run lists
     # duplicate ids beside the errors of other files, as a compiler does.
     _check_cross_references(meta, meta_doc, chapters, collector)
-    if meta is None or collector.errors:
+    if meta is None or meta_doc is None:
         return None
-    return LoadedDossier(root, meta, meta_doc, tuple(chapters))
+    return LoadedDossier(root, meta, meta_doc, tuple(chapters), partial=bool(collector.errors),
+                         unvalidated_quote_ids=frozenset(unvalidated))
+
+
+def _raw_quote_ids(doc: YamlDocument) -> set[str]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    quotes = data.get("quotes")
+    if not isinstance(quotes, list):
+        return set()
+    return {q["id"] for q in quotes if isinstance(q, dict) and isinstance(q.get("id"), str)}
 
 
 def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None,
