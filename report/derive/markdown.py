@@ -196,7 +196,9 @@ def _footnote_ref(self, tokens, idx, options, env):
     note: Footnote = env["footnotes"][token.meta["id"]]
     ref_id = note.ref_anchor if token.meta.get("subId", 0) == 0 else f"{note.ref_anchor}-{token.meta['subId']}"
     if env["edition"] == "pdf":
-        return f'<span class="footnote" id="{note.anchor}">{note.inline_html}</span>'
+        # WeasyPrint 70 breaks the line at every source newline inside a float: footnote.
+        text = re.sub(r"\s*\n\s*", " ", note.inline_html)
+        return f'<span class="footnote" id="{note.anchor}">{text}</span>'
     epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
     return (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
             f"{note.number}</a>")

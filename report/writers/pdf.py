@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,18 +40,54 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def bleed_mm(bleed: str) -> float:
+    """The bleed as millimetres ("3mm", "0.125in", "9pt"); ValueError for anything else."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)?\s*", bleed or "0")
+    if match is None:
+        raise ValueError(f"bleed {bleed!r} is not a length such as 3mm")
+    factor = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, None: 1.0}[match.group(2)]
+    value = float(match.group(1)) * factor
+    if value > 10:
+        raise ValueError(f"bleed {bleed!r} is more than 10mm")
+    return value
+
+
 def page_css(options: PdfOptions) -> str:
-    """The page box from the options: size, bleed, crop marks, the cover's full height."""
+    """The page box from the options: size, bleed, crop marks, the cover's full height, the layout.
+
+    This sheet comes after print.css, at the same (user) origin, so its rules win at equal specificity.
+    """
     width, height = PAGE_SIZES[options.page_size]
     rules = [f"@page {{ size: {width} {height}; }}", f".cover {{ height: {height}; }}"]
-    if options.bleed:
-        rules.append(f"@page {{ bleed: {options.bleed}; }}")
+    bleed = bleed_mm(options.bleed)
+    if bleed:
+        # The cover band runs on into the bleed, so a trim off register leaves no paper edge.
+        rules.append(f"@page {{ bleed: {bleed:.2f}mm; }}"
+                     f" .cover {{ margin-left: -{bleed:.2f}mm; border-left-width: {9 + bleed:.2f}mm; }}")
     if options.marks:
         rules.append("@page { marks: crop cross; }")
+        if not bleed:
+            rules.append("@page { bleed: 3mm; }")  # room for the marks outside the trim box
     if options.page_size == "A5":
-        rules.append("@page { margin: 18mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
+        rules.append("@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
                      " @page :right { margin-left: 13mm; margin-right: 17mm; } html { font-size: 9.5pt; }"
-                     " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }")
+                     " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }"
+                     " .cover-foot { bottom: 20mm; left: 20mm; right: 16mm; }"
+                     " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
+                     " .timeline-list li { margin-left: 19mm; padding-left: 5mm; }"
+                     " .timeline-list time { left: -19mm; width: 15.5mm; }")
+    if options.layout == "screen":
+        # Read on a screen, one page after another: equal margins, both heads on every page,
+        # "Page 3 of 24" in the middle. The words come from the cover's data attributes.
+        rules.append(
+            "@page :left, @page :right { margin-left: 20mm; margin-right: 20mm;"
+            " @top-left { content: string(dossier); } @top-right { content: string(chapter); }"
+            " @bottom-left { content: none; } @bottom-right { content: none; }"
+            " @bottom-center { content: string(page-word) \" \" counter(page) \" \" string(page-of) \" \" counter(pages);"
+            " font: 400 8pt/1 \"Inter\", sans-serif; color: #5b5b5b; vertical-align: top; padding-top: 8mm; } }"
+            " @page cover { @bottom-center { content: none; } }"
+            " .cover { string-set: dossier attr(data-running-title), page-word attr(data-page-word),"
+            " page-of attr(data-page-of); }")
     return "\n".join(rules)
 
 
