@@ -150,12 +150,21 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
             css = (styles / "web.css").read_text(encoding="utf-8")
             produced["html"] = (renderer.web_document(css).encode("utf-8"), None)
 
+    if options.handout:
+        from .writers import handout as handout_writer
+
+        with stage("handout"):
+            handout = handout_writer.build_handout(renderer.render("handout.html", "pdf"), base_dir=book.root,
+                                                   styles_dir=styles, identifier=book.identifier)
+            produced["handout"] = (handout.data, handout.sheets * 2)
+        result.warnings += [f"weasyprint (handout): {w}" for w in handout.warnings]
+
     if options.strict and result.warnings:
         raise SourceError([Diagnostic(_location(book), w, severity="error") for w in result.warnings])
 
     with stage("write"), files.build_lock(out_dir):
         for kind, (data, pages) in produced.items():
-            target = out_dir / f"{stem}.{kind}"
+            target = out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
             files.write_atomic(target, data)
             result.outputs.append(Written(target, kind, len(data), pages))
     return result

@@ -18,7 +18,7 @@ class PdfOptions:
     variant: str = "pdf/ua-1"
     bleed: str = ""  # e.g. "3mm"
     marks: bool = False
-    layout: str = "print"
+    layout: str = "print"  # "print", "screen" or "handout"
 
 
 @dataclass
@@ -76,6 +76,10 @@ def page_css(options: PdfOptions) -> str:
                      " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
                      " .timeline-list li { margin-left: 19mm; padding-left: 5mm; }"
                      " .timeline-list time { left: -19mm; width: 15.5mm; }")
+    if options.layout == "handout":
+        # A booklet: the first page opens with its own title block.
+        rules.append("@page :first { @top-left { content: none; } @top-right { content: none; } }"
+                     " html { font-size: 9pt; }")
     if options.layout == "screen":
         # Read on a screen, one page after another: equal margins, both heads on every page,
         # "Page 3 of 24" in the middle. The words come from the cover's data attributes.
