@@ -8,7 +8,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ReportError
+
 PAGE_SIZES = {"A4": ("210mm", "297mm"), "A5": ("148mm", "210mm"), "Letter": ("8.5in", "11in")}
+PAGE_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "Letter": (215.9, 279.4)}
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
 
 
@@ -41,14 +44,14 @@ class _Capture(logging.Handler):
 
 
 def bleed_mm(bleed: str) -> float:
-    """The bleed as millimetres ("3mm", "0.125in", "9pt"); ValueError for anything else."""
+    """The bleed as millimetres ("3mm", "0.125in", "9pt"); a ReportError for anything else."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt)?\s*", bleed or "0")
     if match is None:
-        raise ValueError(f"bleed {bleed!r} is not a length such as 3mm")
+        raise ReportError(f"--bleed {bleed!r} is not a length such as 3mm")
     factor = {"mm": 1.0, "cm": 10.0, "in": 25.4, "pt": 25.4 / 72, None: 1.0}[match.group(2)]
     value = float(match.group(1)) * factor
     if value > 10:
-        raise ValueError(f"bleed {bleed!r} is more than 10mm")
+        raise ReportError(f"--bleed {bleed!r} is more than 10mm")
     return value
 
 
@@ -60,14 +63,12 @@ def page_css(options: PdfOptions) -> str:
     width, height = PAGE_SIZES[options.page_size]
     rules = [f"@page {{ size: {width} {height}; }}", f".cover {{ height: {height}; }}"]
     bleed = bleed_mm(options.bleed)
-    if bleed:
-        # The cover band runs on into the bleed, so a trim off register leaves no paper edge.
-        rules.append(f"@page {{ bleed: {bleed:.2f}mm; }}"
-                     f" .cover {{ margin-left: -{bleed:.2f}mm; border-left-width: {9 + bleed:.2f}mm; }}")
     if options.marks:
-        rules.append("@page { marks: crop cross; }")
-        if not bleed:
-            rules.append("@page { bleed: 3mm; }")  # room for the marks outside the trim box
+        # WeasyPrint draws crop marks in the outer half of the CSS bleed and caps the PDF BleedBox
+        # at 10pt beyond the trim: a wider CSS bleed keeps the marks outside the artwork's bleed.
+        rules.append(f"@page {{ marks: crop cross; bleed: {max(bleed, 3) + 6:.2f}mm; }}")
+    elif bleed:
+        rules.append(f"@page {{ bleed: {bleed:.2f}mm; }}")
     if options.page_size == "A5":
         rules.append("@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
                      " @page :right { margin-left: 13mm; margin-right: 17mm; } html { font-size: 9.5pt; }"
@@ -76,6 +77,14 @@ def page_css(options: PdfOptions) -> str:
                      " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
                      " .timeline-list li { margin-left: 19mm; padding-left: 5mm; }"
                      " .timeline-list time { left: -19mm; width: 15.5mm; }")
+    if bleed or options.marks:
+        # The cover's band runs on into the bleed on three sides, so an off-register trim shows no paper.
+        over = bleed or 3.0
+        top, foot = (28, 20) if options.page_size == "A5" else (42, 30)
+        page_mm = PAGE_MM[options.page_size][1]
+        rules.append(f".cover {{ margin: -{over:.2f}mm 0 0 -{over:.2f}mm; height: {page_mm + 2 * over:.2f}mm;"
+                     f" border-left-width: {9 + over:.2f}mm; padding-top: {top + over:.2f}mm; }}"
+                     f" .cover-foot {{ bottom: {foot + over:.2f}mm; }}")
     if options.layout == "handout":
         # A booklet: the first page opens with its own title block.
         rules.append("@page :first { @top-left { content: none; } @top-right { content: none; } }"
@@ -84,7 +93,7 @@ def page_css(options: PdfOptions) -> str:
         # Read on a screen, one page after another: equal margins, both heads on every page,
         # "Page 3 of 24" in the middle. The words come from the cover's data attributes.
         rules.append(
-            "@page :left, @page :right { margin-left: 20mm; margin-right: 20mm;"
+            "@page :left, :right { margin-left: 20mm; margin-right: 20mm;"
             " @top-left { content: string(dossier); } @top-right { content: string(chapter); }"
             " @bottom-left { content: none; } @bottom-right { content: none; }"
             " @bottom-center { content: string(page-word) \" \" counter(page) \" \" string(page-of) \" \" counter(pages);"
