@@ -176,6 +176,7 @@ def test_running_heads_and_outer_folios(default_build):
     assert continuation % 2 == 0 and continuation > timeline_start  # the timeline runs on to a left page
     assert pages[continuation - 1].lstrip().startswith(book.title)
     assert not pages[timeline_start - 1].lstrip().startswith(book.title)  # opening pages have no head
+    assert not re.search(r"(^|\n)1\s*$", pages[0].rstrip())  # the cover carries no folio
     for number, text in enumerate(pages[1:], start=2):
         if text.strip():
             assert re.search(rf"(^|\n){number}\s*$", text.rstrip()), f"page {number} has no folio"

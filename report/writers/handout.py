@@ -46,6 +46,7 @@ def booklet_order(page_count: int) -> list[tuple[int | None, int | None]]:
 def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
     """Put the A5 pages two-up on A4 landscape sides in booklet order; returns (pdf, A5 page count)."""
     from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+    from pypdf.generic import NameObject
 
     reader = PdfReader(io.BytesIO(booklet_pdf))
     pages = list(reader.pages)
@@ -69,6 +70,8 @@ def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
         writer.set_page_label(index, index, prefix=f"{sheet + 1}{'ab'[face]}:{labels}")
     for key, value in (reader.metadata or {}).items():
         writer.add_metadata({key: value})
+    if "/Lang" in reader.trailer["/Root"]:  # keep the document language for text tools
+        writer.root_object[NameObject("/Lang")] = reader.trailer["/Root"]["/Lang"]
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), len(pages)
