@@ -328,6 +328,9 @@ def test_long_timeline_breaks_cleanly_across_pages(long_build):
             continue
         body = lines[:-1]  # without the folio
         assert body[-1] not in years, f"page {number} ends with a year mark"
+        if number > start and number % 2 == 1:  # a right-hand page names the year it starts in
+            assert re.fullmatch(rf"{book.strings['timeline']} · (\d{{4}})", lines[0]), (number, lines[0])
+            assert lines[0][-4:] in years
     # Every event stands whole on one page: its title and the start of its text together.
     for event in book.timeline:
         title = re.sub(r"<[^>]+>", "", event.title_html)
