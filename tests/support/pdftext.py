@@ -27,6 +27,19 @@ def flatten(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def loose(text: str) -> str:
+    """Text compared letter for letter but blind to hyphens and line breaks.
+
+    pdftotext drops a hard hyphen at a line end ("Marketing-|Schlampe" comes out as
+    "MarketingSchlampe") and keeps U+2010 for WeasyPrint's hyphenation; neither can be
+    told apart from the other afterwards, so both sides lose their hyphens.
+    """
+    text = text.replace("\u00ad", "")
+    text = re.sub(r"[-\u2010]\s*\n\s*", "", text)
+    text = re.sub(r"[-\u2010]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def page_of(pages: list[str], needle: str) -> list[int]:
     """1-based numbers of the pages whose flattened text holds ``needle``."""
     wanted = flatten(needle)
