@@ -28,7 +28,8 @@ _CORE_TAGS = {
 }
 _NULL_TAG = "tag:yaml.org,2002:null"
 # XML 1.0 forbids these; a YAML escape such as "\x07" would otherwise reach the EPUB.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# A lone surrogate ("\ud800" as a YAML escape) cannot be written as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 Path_ = tuple[str | int, ...]
 
@@ -124,8 +125,9 @@ def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | N
     ):
         collector.error(Location(path, 1, 1), "file is empty")
         return None
-    loader = _NoAliasLoader(text)
+    loader = None
     try:
+        loader = _NoAliasLoader(text)  # its reader already refuses some characters here
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -142,13 +144,18 @@ def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | N
         if position is not None:
             location = Location(path, text.count("\n", 0, position) + 1,
                                 position - (text.rfind("\n", 0, position) + 1) + 1)
-        collector.error(location, f"YAML: {exc}".splitlines()[0])
+        character = getattr(exc, "character", None)
+        if isinstance(character, int):
+            collector.error(location, f"control character U+{character:04X} is not allowed in a dossier file")
+        else:
+            collector.error(location, f"YAML: {exc}".splitlines()[0])
         return None
     except RecursionError:
         collector.error(Location(path, 1, 1), "YAML nesting is too deep")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         collector.error(Location(path, 1, 1), "file is empty")
         return None
