@@ -11,6 +11,7 @@ import os
 import re
 import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -101,6 +102,11 @@ def output_stem(book: Book) -> str:
 
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Build the requested editions of the dossier at ``root`` into ``options.out_dir``."""
+    with _dossier_code_errors(Path(root)):
+        return _build(root, options, progress)
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     report = progress or (lambda stage, state: None)
     result = BuildResult()
 
@@ -168,6 +174,81 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
             files.write_atomic(target, data)
             result.outputs.append(Written(target, kind, len(data), pages))
     return result
+
+
+def _check_dossier_templates(root: Path) -> None:
+    """A dossier's templates/ may hold no link that leaves the dossier (Jinja2's loader follows links)."""
+    from .errors import Location
+
+    folder = root / "templates"
+    if not folder.is_dir():
+        return
+    outside = [Diagnostic(Location(p), "template is a link to a file outside the dossier folder", field="templates")
+               for p in sorted(folder.rglob("*")) if not p.resolve().is_relative_to(root.resolve())]
+    if not folder.resolve().is_relative_to(root.resolve()):
+        outside.append(Diagnostic(Location(folder), "templates/ is a link to a folder outside the dossier folder"))
+    if outside:
+        raise SourceError(outside)
+
+
+@contextmanager
+def _dossier_code_errors(root: Path):
+    """Errors a dossier's own templates cause, and refused resources, as located user errors.
+
+    A refused resource stops WeasyPrint by a BaseException (anything less it swallows).
+    """
+    import traceback
+
+    import jinja2
+
+    from .errors import Location
+    from .writers.fetcher import RefusedResource
+
+    _check_dossier_templates(root)
+    folder = (root / "templates").resolve()
+    try:
+        yield
+    except RefusedResource as refused:
+        raise SourceError([_refused_diagnostic(root, refused.url, refused.why)]) from None
+    except jinja2.TemplateError as exc:
+        where = None
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            where = Location(Path(exc.filename), exc.lineno or 0)
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if Path(frame.filename).resolve().is_relative_to(folder):
+                where = Location(Path(frame.filename), frame.lineno or 0)
+        if where is None or not Path(where.path).resolve().is_relative_to(folder):
+            raise  # an error in a shipped template is a bug, not the user's
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceError([Diagnostic(where, f"template error: {message}", field="templates")]) from None
+
+
+def _refused_diagnostic(root: Path, url: str, why: str) -> Diagnostic:
+    """Name the dossier file (and line) that asked for a refused resource."""
+    from urllib.parse import unquote, urlsplit
+
+    from .errors import Location
+
+    path = unquote(urlsplit(url).path)
+    full = [n for n in (url, unquote(url), path) if n.strip("/")]
+    tail = [n for n in (path.rsplit("/", 1)[-1],) if n]
+    # a dossier's own templates first: bodies are sanitised and their images checked before this
+    templates = root / "templates"
+    sources = sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
+    sources += sorted(root.glob("*.yaml"))
+    for needles in (full, tail):  # the address as written first, its last part as a fallback
+        for source in sources:
+            try:
+                lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+            for number, line in enumerate(lines, start=1):
+                for needle in needles:
+                    if needle in line:
+                        return Diagnostic(Location(source, number, line.index(needle) + 1),
+                                          f"resource '{url}' refused: {why}; only files in the dossier folder "
+                                          "are used")
+    return Diagnostic(Location(root), f"resource '{url}' refused: {why}")
 
 
 def _location(book: Book):

@@ -11,14 +11,17 @@ import mimetypes
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
+from urllib.parse import unquote
 
 from ..errors import Collector, Location
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
+from .sanitize import inspect
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # a small file can declare a huge canvas that every renderer would allocate
 _IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
@@ -166,25 +169,44 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                                 "cannot see it (![description](file))", field="body")
             if checked:
                 images.setdefault(checked.source, checked)
+        for raw in parsed.raw_html:
+            where = Location(loaded.path, first_line + raw.line, 1)
+            for finding in inspect(raw.html):
+                if finding.image_src:
+                    checked = _check_image(dossier.root, finding.image_src, where, collector)
+                    if checked:
+                        images.setdefault(checked.source, checked)
+                else:
+                    collector.warning(where, finding.message, field="body", code="raw-html-removed")
 
     cover = None
     if meta.cover:
-        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector)
+        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector,
+                             field="cover")
     if collector.errors:
         return None
 
     def image_url_for(edition: str):
-        def url(src: str) -> str:
-            resolved = (dossier.root / src).resolve()
-            image = images.get(resolved)
-            if image is None:
-                return ""
+        def address(image: Image) -> str:
             if edition == "epub":
                 return f"../{image.epub_name}"
             if edition == "html":
                 import base64
                 return f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
-            return resolved.as_uri()
+            return image.source.as_uri()
+
+        produced = {address(image) for image in images.values()}
+
+        def url(src: str) -> str:
+            if src in produced:  # the sanitiser sees the addresses given out here once more
+                return src
+            if _is_url(src):
+                return ""
+            try:
+                image = images.get((dossier.root / unquote(src)).resolve())
+            except (OSError, RuntimeError, ValueError):
+                return ""
+            return address(image) if image else ""
         return url
 
     chapters: list[ChapterView] = []
@@ -281,32 +303,75 @@ def _hint(word: str, choices: set[str]) -> str:
     return f"did you mean '{match[0]}'?" if match else ""
 
 
-def _check_image(root: Path, src: str, where: Location, collector: Collector) -> Image | None:
-    if "://" in src or src.lower().startswith(("data:", "file:")):
-        collector.error(where, f"image '{src[:80]}' is a URL; images must be files in the dossier folder")
+def _is_url(src: str) -> bool:
+    import re
+
+    return "://" in src or bool(re.match(r"^\s*[a-z][a-z0-9+.-]*:", src, re.IGNORECASE))
+
+
+def _check_image(root: Path, src: str, where: Location, collector: Collector, *,
+                 field: str = "body") -> Image | None:
+    """A real PNG, JPEG or GIF file inside the dossier folder, of bounded size; else a located error."""
+    shown = src[:80]
+    if _is_url(src) or src.startswith("//"):
+        collector.error(where, f"image '{shown}' is a URL; images must be files in the dossier folder "
+                        "(nothing is fetched from a network)", field=field)
         return None
-    candidate = root / src
+    name = unquote(src)  # Markdown percent-encodes spaces and non-ASCII letters
+    if not name.strip() or "\0" in name:
+        collector.error(where, "image without a file name", field=field)
+        return None
+    if Path(name).is_absolute():
+        collector.error(where, f"image '{shown}' is outside the dossier folder", field=field)
+        return None
     try:
-        resolved = candidate.resolve(strict=True)
+        resolved = (root / name).resolve(strict=True)
     except FileNotFoundError:
-        collector.error(where, f"image file '{src}' not found")
+        collector.error(where, f"image file '{shown}' not found", field=field)
         return None
     except (OSError, RuntimeError):
-        collector.error(where, f"image '{src}' cannot be read")
+        collector.error(where, f"image '{shown}' cannot be read", field=field)
         return None
     if not resolved.is_relative_to(root.resolve()):
-        collector.error(where, f"image '{src}' is outside the dossier folder")
+        collector.error(where, f"image '{shown}' is outside the dossier folder (links are followed)", field=field)
+        return None
+    if not resolved.is_file():  # a folder, a FIFO or a device would hang or crash the read
+        collector.error(where, f"image '{shown}' is not a regular file", field=field)
         return None
     size = resolved.stat().st_size
     if size > MAX_IMAGE_BYTES:
-        collector.error(where, f"image '{src}' is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}")
+        collector.error(where, f"image '{shown}' is {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}", field=field)
         return None
     data = resolved.read_bytes()
     media_type = next((t for magic, t in _IMAGE_MAGIC.items() if data.startswith(magic)), None)
     if media_type is None:
-        guessed = mimetypes.guess_type(src)[0] or "unknown type"
-        collector.error(where, f"'{src}' is not a PNG, JPEG or GIF image (named as {guessed})")
+        guessed = mimetypes.guess_type(name)[0] or "unknown type"
+        collector.error(where, f"'{shown}' is not a PNG, JPEG or GIF image (named as {guessed})", field=field)
+        return None
+    problem = _decode_problem(data)
+    if problem:
+        collector.error(where, f"image '{shown}' {problem}", field=field)
         return None
     digest = hashlib.sha256(data).hexdigest()[:16]
     extension = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[media_type]
     return Image(resolved, media_type, f"images/{digest}.{extension}", data)
+
+
+def _decode_problem(data: bytes) -> str:
+    """Why an image that starts right still cannot be used (broken, or a decompression bomb)."""
+    import io
+    import warnings
+
+    from PIL import Image as PILImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    return f"is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
+                picture.verify()
+    except Exception as exc:  # Pillow raises many kinds for a broken file: all mean the same to the user
+        return f"cannot be decoded ({type(exc).__name__}: {str(exc)[:80]})"
+    return ""

@@ -17,6 +17,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .sanitize import safe_link, sanitize
+
 EDITIONS = ("pdf", "epub", "html")
 _QUOTE_PLACEHOLDER = re.compile(r"^\[\[quote:([^\]\s]*)\]\]$")
 _BLOCK_OPEN = {"paragraph_open", "heading_open", "bullet_list_open", "ordered_list_open",
@@ -56,6 +58,14 @@ class ImageRef:
     line: int
 
 
+@dataclass(frozen=True)
+class RawHtml:
+    """A piece of raw HTML in a body (only kept when the dossier opts in) and its line (0-based)."""
+
+    html: str
+    line: int
+
+
 @dataclass
 class ParsedBody:
     tokens: list[Token]
@@ -63,6 +73,7 @@ class ParsedBody:
     footnote_labels: dict[int, str]
     quote_refs: list[QuoteRef] = field(default_factory=list)
     images: list[ImageRef] = field(default_factory=list)
+    raw_html: list[RawHtml] = field(default_factory=list)
 
 
 class Markdown:
@@ -73,13 +84,21 @@ class Markdown:
             "commonmark",
             {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False},
         ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin)
-        self.md.validateLink = _safe_link  # type: ignore[method-assign]
+        self.md.validateLink = safe_link  # type: ignore[method-assign]
+        self.raw_html = raw_html
 
     def inline(self, text: str | None) -> str:
         """Render one line of inline Markdown (titles, summaries, event texts)."""
         if not text:
             return ""
-        return self.md.renderInline(text.strip())
+        # images belong in bodies, where their files are checked; here one renders as its alt text
+        rendered = self.md.renderInline(text.strip(), {"image_url": lambda src: ""})
+        return sanitize(rendered) if self.raw_html else rendered
+
+    def _clean(self, rendered: str, anchor: str, image_url: Callable[[str], str]) -> str:
+        if not self.raw_html:
+            return rendered
+        return sanitize(rendered, image_url=lambda src: image_url(src) or None, id_prefix=f"{anchor}-")
 
     def plain(self, text: str | None) -> str:
         """Inline Markdown with typography applied and markup removed (for metadata)."""
@@ -137,6 +156,8 @@ class Markdown:
                 token.attrSet("id", f"{anchor}-b{block_number}")
             if token.type == "inline":
                 self._collect_images(token, parsed)
+            if token.type == "html_block":
+                parsed.raw_html.append(RawHtml(token.content, token.map[0] if token.map else 0))
             parsed.tokens.append(token)
             index += 1
         for note in notes.values():
@@ -148,6 +169,8 @@ class Markdown:
     @staticmethod
     def _collect_images(token: Token, parsed: ParsedBody) -> None:
         for child in token.children or []:
+            if child.type == "html_inline":
+                parsed.raw_html.append(RawHtml(child.content, token.map[0] if token.map else 0))
             if child.type == "image":
                 alt = "".join(c.content for c in child.children or [])
                 parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
@@ -161,7 +184,7 @@ class Markdown:
         env = {"edition": edition, "anchor": anchor, "image_url": image_url}
         for fid, tokens in sorted(parsed.footnote_tokens.items()):
             number = numbers[fid]
-            block = self.md.renderer.render(tokens, self.md.options, env).strip()
+            block = self._clean(self.md.renderer.render(tokens, self.md.options, env).strip(), anchor, image_url)
             inline = re.sub(r"</p>\s*<p>", " ", block)
             inline = re.sub(r"^<p>|</p>$", "", inline).strip()
             footnotes.append(Footnote(number, f"{anchor}-fn{number}", f"{anchor}-fnref{number}", block, inline))
@@ -172,23 +195,16 @@ class Markdown:
         for token in parsed.tokens:
             if token.type == "quote_placeholder":
                 if run:
-                    parts.append(BodyPart(html=self.md.renderer.render(run, self.md.options, env)))
+                    parts.append(BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env),
+                                                           anchor, image_url)))
                     run = []
                 parts.append(BodyPart(quote_id=token.meta["quote_id"]))
             else:
                 run.append(token)
         if run:
-            parts.append(BodyPart(html=self.md.renderer.render(run, self.md.options, env)))
+            parts.append(BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env),
+                                                   anchor, image_url)))
         return tuple(parts), tuple(footnotes)
-
-
-def _safe_link(url: str) -> bool:
-    """Allow only links a reader can follow without harm; never file: or javascript:."""
-    lowered = url.strip().lower()
-    if lowered.startswith(("#", "http://", "https://", "mailto:")):
-        return True
-    # relative paths (images in the dossier folder); no scheme at all
-    return not re.match(r"^[a-z][a-z0-9+.-]*:", lowered)
 
 
 def _footnote_ref(self, tokens, idx, options, env):
@@ -208,6 +224,8 @@ def _image(self, tokens, idx, options, env):
     token = tokens[idx]
     src = env["image_url"](str(token.attrGet("src") or ""))
     alt = html.escape("".join(c.content for c in token.children or []), quote=True)
+    if not src:  # not a checked image (e.g. in a title): never emit a src for a renderer to fetch
+        return alt
     title = token.attrGet("title")
     title_attr = f' title="{html.escape(str(title), quote=True)}"' if title else ""
     return f'<img src="{html.escape(src, quote=True)}" alt="{alt}"{title_attr} />'

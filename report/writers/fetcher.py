@@ -15,6 +15,10 @@ LOGGER = logging.getLogger("report.fetcher")
 class RefusedResource(FatalURLFetchingError):
     """A resource outside the allowed folders, or any network URL: stops the render."""
 
+    def __init__(self, url: str, why: str):
+        super().__init__(f"refused to load {url}: {why}")
+        self.url, self.why = url, why
+
 
 class FolderFetcher(URLFetcher):
     """Serve ``file:`` URLs under the given roots; refuse everything else.
@@ -35,7 +39,7 @@ class FolderFetcher(URLFetcher):
         path = Path(unquote(parts.path))
         try:
             resolved = path.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):
             self._refuse(url, "file not found")
         if not any(resolved.is_relative_to(root) for root in self.roots):
             self._refuse(url, "outside the dossier and style folders")
@@ -49,4 +53,4 @@ class FolderFetcher(URLFetcher):
     def _refuse(self, url: str, why: str):
         shown = url if len(url) < 120 else url[:117] + "..."
         self.refused.append(f"{shown}: {why}")
-        raise RefusedResource(f"refused to load {shown}: {why}")
+        raise RefusedResource(shown, why)
