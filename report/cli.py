@@ -90,7 +90,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse says 2 for a usage mistake; 2 is kept for our bugs
+        return EXIT_OK if exc.code in (0, None) else EXIT_USER
     if args.command is None:
         parser.print_help()
         return EXIT_USER
@@ -130,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print("report: interrupted; earlier outputs are unchanged", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: say so, and where to report it
-        if getattr(args, "debug", False) or os.environ.get("REPORT_DEBUG"):
+        # `report --debug build`: the subcommand's own --debug default would hide the global one
+        if getattr(args, "debug", False) or "--debug" in (argv or sys.argv[1:]) or os.environ.get("REPORT_DEBUG"):
             traceback.print_exc()
         print(f"report: internal error: {type(exc).__name__}: {exc}\n"
               f"This is a bug in report {__version__}, not in your dossier. Please report it at {ISSUES_URL}"

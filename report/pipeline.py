@@ -169,10 +169,11 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None = None) 
         raise SourceError([Diagnostic(_location(book), w, severity="error") for w in result.warnings])
 
     with stage("write"), files.build_lock(out_dir):
+        targets = {kind: out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
+                   for kind in produced}
+        files.write_all({targets[kind]: data for kind, (data, _) in produced.items()})
         for kind, (data, pages) in produced.items():
-            target = out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
-            files.write_atomic(target, data)
-            result.outputs.append(Written(target, kind, len(data), pages))
+            result.outputs.append(Written(targets[kind], kind, len(data), pages))
     return result
 
 

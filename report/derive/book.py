@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
@@ -18,7 +19,7 @@ from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
-from .sanitize import inspect
+from .sanitize import inspect, safe_link
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a small file can declare a huge canvas that every renderer would allocate
@@ -169,6 +170,11 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                                 "cannot see it (![description](file))", field="body")
             if checked:
                 images.setdefault(checked.source, checked)
+        for link in parsed.links:
+            if not safe_link(link.src):
+                collector.error(Location(loaded.path, first_line + link.line, 1),
+                                f"link '{link.src[:80]}' is not allowed: use #anchors, http(s), mailto or "
+                                "relative links", field="body")
         for raw in parsed.raw_html:
             where = Location(loaded.path, first_line + raw.line, 1)
             for finding in inspect(raw.html):
@@ -179,6 +185,10 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 else:
                     collector.warning(where, finding.message, field="body", code="raw-html-removed")
 
+    if meta.source and meta.source.url and not re.match(r"^https?://[^\s]+$", meta.source.url, re.IGNORECASE):
+        # printed as a link in every edition: a javascript: or file: address must not become one
+        collector.error(dossier.meta_doc.locate(("source", "url")), f"'{meta.source.url[:80]}' is not an "
+                        "http:// or https:// address", field="source.url")
     cover = None
     if meta.cover:
         cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector,
@@ -304,8 +314,6 @@ def _hint(word: str, choices: set[str]) -> str:
 
 
 def _is_url(src: str) -> bool:
-    import re
-
     return "://" in src or bool(re.match(r"^\s*[a-z][a-z0-9+.-]*:", src, re.IGNORECASE))
 
 
@@ -325,15 +333,16 @@ def _check_image(root: Path, src: str, where: Location, collector: Collector, *,
         collector.error(where, f"image '{shown}' is outside the dossier folder", field=field)
         return None
     try:
-        resolved = (root / name).resolve(strict=True)
-    except FileNotFoundError:
-        collector.error(where, f"image file '{shown}' not found", field=field)
-        return None
-    except (OSError, RuntimeError):
+        resolved = (root / name).resolve()
+    except (OSError, RuntimeError, ValueError):
         collector.error(where, f"image '{shown}' cannot be read", field=field)
         return None
+    # containment first: the answer must not tell whether a file outside the folder exists
     if not resolved.is_relative_to(root.resolve()):
         collector.error(where, f"image '{shown}' is outside the dossier folder (links are followed)", field=field)
+        return None
+    if not resolved.exists():
+        collector.error(where, f"image file '{shown}' not found", field=field)
         return None
     if not resolved.is_file():  # a folder, a FIFO or a device would hang or crash the read
         collector.error(where, f"image '{shown}' is not a regular file", field=field)
@@ -364,14 +373,17 @@ def _decode_problem(data: bytes) -> str:
 
     from PIL import Image as PILImage
 
+    too_many = f"declares too many pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(io.BytesIO(data)) as picture:
                 width, height = picture.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    return f"is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
+                    return f"is {width}x{height} pixels: {too_many}"
                 picture.verify()
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        return too_many
     except Exception as exc:  # Pillow raises many kinds for a broken file: all mean the same to the user
         return f"cannot be decoded ({type(exc).__name__}: {str(exc)[:80]})"
     return ""

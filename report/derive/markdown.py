@@ -73,6 +73,7 @@ class ParsedBody:
     footnote_labels: dict[int, str]
     quote_refs: list[QuoteRef] = field(default_factory=list)
     images: list[ImageRef] = field(default_factory=list)
+    links: list[ImageRef] = field(default_factory=list)  # link targets, to refuse file: and javascript:
     raw_html: list[RawHtml] = field(default_factory=list)
 
 
@@ -84,7 +85,9 @@ class Markdown:
             "commonmark",
             {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False},
         ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin)
-        self.md.validateLink = safe_link  # type: ignore[method-assign]
+        # Every link and image becomes a token, so a body's bad address is a located error (book.py)
+        # instead of silent text; the render rules below still drop what is not safe.
+        self.md.validateLink = lambda url: True  # type: ignore[method-assign]
         self.raw_html = raw_html
 
     def inline(self, text: str | None) -> str:
@@ -171,6 +174,8 @@ class Markdown:
         for child in token.children or []:
             if child.type == "html_inline":
                 parsed.raw_html.append(RawHtml(child.content, token.map[0] if token.map else 0))
+            if child.type == "link_open":
+                parsed.links.append(ImageRef(str(child.attrGet("href") or ""), "", token.map[0] if token.map else 0))
             if child.type == "image":
                 alt = "".join(c.content for c in child.children or [])
                 parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
@@ -231,9 +236,17 @@ def _image(self, tokens, idx, options, env):
     return f'<img src="{html.escape(src, quote=True)}" alt="{alt}"{title_attr} />'
 
 
+def _link_open(self, tokens, idx, options, env):
+    token = tokens[idx]
+    if not safe_link(str(token.attrGet("href") or "")):
+        token.attrs.pop("href", None)
+    return self.renderToken(tokens, idx, options, env)
+
+
 def install_rules(markdown: Markdown) -> None:
     markdown.md.add_render_rule("footnote_ref", _footnote_ref)
     markdown.md.add_render_rule("image", _image)
+    markdown.md.add_render_rule("link_open", _link_open)
 
 
 def make_markdown(quotes, *, raw_html: bool = False) -> Markdown:

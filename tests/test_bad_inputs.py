@@ -1,0 +1,488 @@
+"""Bad and hostile input: every case is one located user error (exit 1), never a traceback,
+and the good editions built earlier into the same output folder stay byte-identical.
+
+One good build (all three editions) is made once for the module; every bad build then
+goes into that same folder. Hostile content that is *valid* (template syntax, raw HTML,
+very long words) is built into a folder of its own and its output is inspected.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import textwrap
+import threading
+import zlib
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from report.cli import main
+
+from .conftest import MINIMAL_CHAPTER, MINIMAL_META
+
+CHAPTER = "01-chapter.yaml"
+META = "dossier.yaml"
+
+
+def write_dossier(root: Path, files: dict[str, str | bytes]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    content: dict[str, str | bytes] = {META: MINIMAL_META, CHAPTER: MINIMAL_CHAPTER}
+    content.update(files)
+    for name, text in content.items():
+        if text is None:
+            continue
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@dataclass
+class GoodBuild:
+    out: Path
+    snapshot: dict[str, bytes]
+
+    def assert_unchanged(self) -> None:
+        now = {p.name: p.read_bytes() for p in sorted(self.out.iterdir()) if p.is_file()}
+        assert sorted(now) == sorted(self.snapshot), "files were added to or removed from the output folder"
+        for name, data in self.snapshot.items():
+            assert now[name] == data, f"{name} changed"
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> GoodBuild:
+    base = tmp_path_factory.mktemp("good")
+    root = write_dossier(base / "dossier", {})
+    out = base / "out"
+    assert main(["build", str(root), "--out", str(out), "--quiet"]) == 0
+    snapshot = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    assert {Path(n).suffix for n in snapshot} >= {".pdf", ".epub", ".html"}
+    return GoodBuild(out, snapshot)
+
+
+class Trap:
+    """An HTTP server on 127.0.0.1 that records every request; no build may reach it."""
+
+    def __init__(self):
+        self.requests: list[str] = []
+        trap = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (the stdlib's name)
+                trap.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+                self.wfile.write(png(2, 2))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def trap():
+    server = Trap()
+    yield server
+    server.close()
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG of any declared size, made small (one zlib stream of zero rows)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = zlib.compress(b"\0" * (width * 3 + 1) * min(height, 64), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def build_bad(tmp_path: Path, good: GoodBuild, capsys, files: dict, *, formats=("--html",),
+              root: Path | None = None, out: Path | None = None) -> tuple[int, str, Path]:
+    root = root or write_dossier(tmp_path / "bad", files)
+    rc = main(["build", str(root), "--out", str(out or good.out), *formats])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err, err
+    good.assert_unchanged()
+    return rc, err, root
+
+
+def expect(err: str, path: Path, line: int, field: str, *phrases: str) -> None:
+    """One error naming file:line, the field, and saying what is wrong."""
+    assert f"{path}:{line}:" in err, err
+    if field:
+        assert f"error: {field}: " in err, err
+    for phrase in phrases:
+        assert phrase in err, err
+
+
+CHAPTER_OK = "title: A chapter\nbody: Some text.\n"
+
+# (case id, files, file with the error, line, field, phrases)
+CASES = [
+    ("yaml-syntax", {CHAPTER: "title: [unclosed\nbody: text\n"}, CHAPTER, 2, "", ("YAML syntax",)),
+    ("tab-indent", {CHAPTER: "title: A\nbody:\n\tx: 1\n"}, CHAPTER, 3, "", ("tab character",)),
+    ("duplicate-key", {CHAPTER: "title: A\nbody: x\ntitle: B\n"}, CHAPTER, 3, "title",
+     ("duplicate key 'title'", "first defined on line 1")),
+    ("python-tag", {CHAPTER: "title: !!python/object/apply:os.system ['touch /tmp/pwned-report']\nbody: x\n"},
+     CHAPTER, 1, "title", ("is not allowed",)),
+    ("local-tag", {CHAPTER: "title: !include /etc/passwd\nbody: x\n"}, CHAPTER, 1, "title", ("not allowed",)),
+    ("alias-bomb", {CHAPTER: "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                             + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, "
+                                       f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+                                       for i in range(9))
+                             + "title: A\nbody: x\n"},
+     CHAPTER, 1, "", ("anchors (&name) are not allowed",)),
+    ("merge-key", {CHAPTER: "<<: {title: A}\nbody: x\n"}, CHAPTER, 1, "", ("merge keys",)),
+    ("top-level-list", {CHAPTER: "- title: A\n- body: x\n"}, CHAPTER, 1, "", ("mapping",)),
+    ("top-level-scalar", {CHAPTER: "just a sentence\n"}, CHAPTER, 1, "", ("mapping",)),
+    ("empty-file", {CHAPTER: ""}, CHAPTER, 1, "", ("file is empty",)),
+    ("comments-only", {CHAPTER: "# nothing here\n\n# at all\n"}, CHAPTER, 1, "", ("file is empty",)),
+    ("latin-1", {CHAPTER: "title: Gr\xfc\xdfe\nbody: x\n".encode("latin-1")}, CHAPTER, 1, "", ("not UTF-8",)),
+    ("utf-16", {CHAPTER: "title: A\nbody: x\n".encode("utf-16")}, CHAPTER, 1, "", ("not UTF-8",)),
+    ("nul-byte", {CHAPTER: b"title: A\x00B\nbody: x\n"}, CHAPTER, 1, "", ("control character U+0000",)),
+    ("control-char-escape", {CHAPTER: 'title: "bell\\x07"\nbody: x\n'}, CHAPTER, 1, "title",
+     ("control character U+0007",)),
+    ("lone-surrogate", {CHAPTER: 'title: "\\ud800"\nbody: x\n'}, CHAPTER, 1, "title", ("U+D800",)),
+    ("deep-nesting", {CHAPTER: "title: " + "[" * 3000 + "]" * 3000 + "\nbody: x\n"}, CHAPTER, 1, "",
+     ("too deep",)),
+    ("missing-key", {CHAPTER: "title: A\nsummary: s\n"}, CHAPTER, 1, "", ("required key 'body' is missing",)),
+    ("unknown-key", {CHAPTER: "title: A\nbody: x\ntilte: B\n"}, CHAPTER, 3, "tilte",
+     ("unknown key 'tilte'", "did you mean 'title'?")),
+    ("wrong-type", {CHAPTER: "title: {a: b}\nbody: x\n"}, CHAPTER, 1, "title", ("expected text",)),
+    ("impossible-date", {CHAPTER: CHAPTER_OK + "events:\n  - date: 2018-02-30\n    title: E\n"}, CHAPTER, 4,
+     "events[0].date", ("not a day of the calendar",)),
+    ("malformed-date", {CHAPTER: CHAPTER_OK + "events:\n  - date: Februar 2018\n    title: E\n"}, CHAPTER, 4,
+     "events[0].date", ("is not a date",)),
+    ("date-time", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n"
+                   "    date: 2018-02-03T10:00:00\n"}, CHAPTER, 7, "quotes[0].date", ("date and time",)),
+    ("duplicate-quote-id", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n",
+                            "02-second.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n"
+                                              "    text: U\n"},
+     "02-second.yaml", 4, "quotes[0].id", ("quote id 'q1' is used twice",)),
+    ("dangling-quote", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:nope]]\n"}, CHAPTER, 5, "body",
+     ("[[quote:nope]] names no quote",)),
+    ("empty-speaker", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: ''\n    text: T\n"}, CHAPTER, 5,
+     "quotes[0].speaker[0]", ("must not be empty",)),
+    ("empty-text", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: '   '\n"}, CHAPTER, 6,
+     "quotes[0].text", ()),
+    ("bad-language", {META: "title: T\nlanguage: english please\n"}, META, 2, "language",
+     ("not a BCP 47 language tag",)),
+    ("unknown-language", {META: "title: T\nlanguage: xq\n"}, META, 2, "language", ("unknown language",)),
+    ("missing-chapter-file", {META: MINIMAL_META + "chapters: [01-chapter.yaml, 02-missing.yaml]\n"}, META, 4,
+     "chapters[1]", ("not found",)),
+    ("chapter-outside", {META: MINIMAL_META + "chapters: [../../etc/passwd]\n"}, META, 4, "chapters[0]",
+     ("outside the dossier folder",)),
+    ("image-outside", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  ![a picture](../outside.png)\n"}, CHAPTER, 5,
+     "body", ("outside the dossier folder",)),
+    ("image-absolute", {CHAPTER: "title: A\nbody: |\n  ![a picture](/etc/passwd)\n"}, CHAPTER, 3, "body",
+     ("outside the dossier folder",)),
+    ("image-file-url", {CHAPTER: "title: A\nbody: |\n  ![a picture](file:///etc/passwd)\n"}, CHAPTER, 3, "body",
+     ("is a URL",)),
+    ("link-javascript", {CHAPTER: "title: A\nbody: |\n  Text [click](javascript:alert(1)).\n"}, CHAPTER, 3, "body",
+     ("link 'javascript:alert(1)' is not allowed",)),
+    ("link-file", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  <file:///etc/passwd>\n"}, CHAPTER, 5, "body",
+     ("link 'file:///etc/passwd' is not allowed",)),
+    ("image-data-url", {CHAPTER: "title: A\nbody: |\n  ![a picture](data:image/png;base64,iVBORw0KGgo=)\n"},
+     CHAPTER, 3, "body", ("is a URL",)),
+    ("image-not-an-image", {CHAPTER: "title: A\nbody: |\n  ![a picture](fake.png)\n",
+                            "fake.png": "<svg onload='alert(1)'/>"}, CHAPTER, 3, "body", ("not a PNG, JPEG or GIF",)),
+    ("image-broken", {CHAPTER: "title: A\nbody: |\n  ![a picture](broken.png)\n",
+                      "broken.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10}, CHAPTER, 3, "body", ("cannot be decoded",)),
+    ("image-pixel-bomb", {CHAPTER: "title: A\nbody: |\n  ![a picture](bomb.png)\n", "bomb.png": png(30000, 30000)},
+     CHAPTER, 3, "body", ("too many pixels",)),
+    ("image-folder", {CHAPTER: "title: A\nbody: |\n  ![a picture](sub)\n", "sub/x.txt": "x"}, CHAPTER, 3, "body",
+     ("not a regular file",)),
+    ("image-no-alt", {CHAPTER: "title: A\nbody: |\n  ![](pic.png)\n", "pic.png": png(4, 4)}, CHAPTER, 3, "body",
+     ("no alt text",)),
+    ("cover-outside", {META: MINIMAL_META + "cover: ../../etc/passwd\n"}, META, 4, "cover",
+     ("outside the dossier folder",)),
+    ("source-url-javascript", {META: MINIMAL_META + "source:\n  title: S\n  url: 'javascript:alert(1)'\n"}, META,
+     6, "source.url", ("not an http:// or https:// address",)),
+    ("raw-html-image-file-url", {META: MINIMAL_META + "raw_html: true\n",
+                                 CHAPTER: "title: A\nbody: |\n  Text.\n\n  <img src=\"file:///etc/passwd\" alt=\"x\">\n"},
+     CHAPTER, 5, "body", ("is a URL",)),
+]
+
+
+@pytest.mark.parametrize("case,files,bad_file,line,field,phrases", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_located_user_error(case, files, bad_file, line, field, phrases, tmp_path, good, capsys):
+    if case == "image-outside":
+        (tmp_path / "outside.png").write_bytes(png(4, 4))
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1, err
+    expect(err, root / bad_file, line, field, *phrases)
+    assert "nothing was written" in err
+    assert not Path("/tmp/pwned-report").exists()
+
+
+def test_oversized_yaml_file(tmp_path, good, capsys):
+    big = "title: A\nbody: |\n" + ("  " + "word " * 20 + "\n") * 11_000
+    rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: big})
+    assert rc == 1
+    assert f"{root / CHAPTER}: error: file is " in err and "the limit for one dossier file is 1,048,576" in err
+
+
+def test_oversized_image(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {CHAPTER: "title: A\nbody: |\n  ![a picture](huge.png)\n"})
+    with open(root / "huge.png", "wb") as handle:  # sparse: the size is checked before anything is read
+        handle.write(png(4, 4))
+        handle.truncate(11 * 1024 * 1024)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    expect(err, root / CHAPTER, 3, "body", "11,534,336 bytes; the limit is 10,485,760")
+
+
+def test_image_through_symlink_out_of_the_folder(tmp_path, good, capsys):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(4, 4))
+    root = write_dossier(tmp_path / "bad", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  ![a picture](link.png)\n"})
+    (root / "link.png").symlink_to(secret)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    expect(err, root / CHAPTER, 5, "body", "outside the dossier folder")
+
+
+def test_missing_dossier_folder(tmp_path, good, capsys):
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=tmp_path / "no-such-dossier")
+    assert rc == 1 and f"{tmp_path / 'no-such-dossier'}: error: dossier folder not found" in err
+
+
+def test_missing_dossier_yaml(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {META: None})
+    (root / META).unlink(missing_ok=True)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / META}: error: missing dossier.yaml" in err
+
+
+@pytest.mark.parametrize("kind", ["file-as-folder", "under-a-file"])
+def test_output_folder_that_cannot_be_written(kind, tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "ok", {})
+    blocker = tmp_path / "blocker"
+    blocker.write_text("I am a file")
+    out = blocker if kind == "file-as-folder" else blocker / "out"
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root, out=out)
+    assert rc == 1
+    assert err.startswith(f"report: error: {out}") and "output folder" in err
+    assert blocker.read_text() == "I am a file"
+
+
+def test_edition_blocked_by_a_folder_leaves_every_other_edition(tmp_path, good, capsys):
+    """A folder where the HTML goes is found before anything is renamed: the PDF is not replaced either."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, data in good.snapshot.items():
+        (out / name).write_bytes(data)
+    html_name = next(n for n in good.snapshot if n.endswith(".html"))
+    (out / html_name).unlink()
+    (out / html_name).mkdir()
+    root = write_dossier(tmp_path / "changed", {CHAPTER: "title: Changed\nbody: Changed text.\n"})
+    rc = main(["build", str(root), "--out", str(out), "--pdf", "--html"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "a folder stands where an edition is to be written" in err
+    pdf_name = next(n for n in good.snapshot if n.endswith(".pdf"))
+    assert (out / pdf_name).read_bytes() == good.snapshot[pdf_name]
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_network_images_are_refused_before_any_request(tmp_path, good, trap, capsys):
+    files = {META: MINIMAL_META + "raw_html: true\n",
+             CHAPTER: f"title: A\nbody: |\n  ![a picture]({trap.url}/md.png)\n\n"
+                      f"  <img src=\"{trap.url}/raw.png\" alt=\"b\">\n"}
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1
+    expect(err, root / CHAPTER, 3, "body", f"image '{trap.url}/md.png' is a URL")
+    expect(err, root / CHAPTER, 5, "body", f"image '{trap.url}/raw.png' is a URL")
+    assert trap.requests == []
+
+
+def test_refused_resource_in_the_pdf_names_the_file_and_line(tmp_path, good, trap, capsys):
+    """A dossier's own template asks WeasyPrint for a network image and a local file: refused, located."""
+    shipped = Path(__file__).resolve().parent.parent / "report" / "templates" / "imprint.html"
+    template = shipped.read_text(encoding="utf-8")
+    for n, url in enumerate((f"{trap.url}/template.png", "file:///etc/passwd")):
+        root = write_dossier(tmp_path / f"bad{n}", {
+            "templates/imprint.html": template + f'\n<img src="{url}" alt="x">\n'})
+        rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root, formats=("--pdf",))
+        assert rc == 1, err
+        line = template.count("\n") + 2
+        expect(err, root / "templates" / "imprint.html", line, "", f"resource '{url}' refused")
+    assert trap.requests == []
+
+
+def test_template_linked_out_of_the_dossier(tmp_path, good, capsys):
+    secret = tmp_path / "secret.html"
+    secret.write_text("TOP SECRET")
+    root = write_dossier(tmp_path / "bad", {})
+    (root / "templates").mkdir()
+    (root / "templates" / "imprint.html").symlink_to(secret)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and "TOP SECRET" not in err
+    assert f"{root / 'templates' / 'imprint.html'}: error: templates: template is a link" in err
+
+
+@pytest.mark.parametrize("body,phrase", [
+    ('{{ "".__class__.__mro__ }}', "access to attribute '__class__'"),
+    ("{% if %}", "Expected an expression"),
+])
+def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {"templates/imprint.html": f"<p>\n{body}\n</p>\n"})
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    expect(err, root / "templates" / "imprint.html", 2, "templates", phrase)
+
+
+def test_usage_mistake_is_a_user_error(good, capsys):
+    assert main(["build", "--no-such-option"]) == 1
+    good.assert_unchanged()
+
+
+def test_internal_error_says_bug_and_hides_traceback_unless_debug(tmp_path, good, capsys, monkeypatch):
+    import report.pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("deliberate")
+
+    monkeypatch.setattr(report.pipeline, "derive_book", broken)
+    root = write_dossier(tmp_path / "ok", {})
+    assert main(["build", str(root), "--out", str(good.out), "--html"]) == 2
+    err = capsys.readouterr().err
+    assert "internal error: ZeroDivisionError: deliberate" in err and "This is a bug" in err
+    assert "Traceback" not in err
+    assert main(["--debug", "build", str(root), "--out", str(good.out), "--html"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    good.assert_unchanged()
+
+
+# ---- hostile but valid: built, and the output shows the text, inert -------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, trap):
+    """One dossier holding every kind of hostile text; HTML built, EPUB documents rendered."""
+    base = tmp_path_factory.mktemp("hostile")
+    long_word = "Donaudampfschifffahrtsgesellschaft" * 60
+    body = textwrap.indent(textwrap.dedent(f"""\
+        Template {{{{ 7*7 }}}} and {{% for x in range(9) %}}loop{{% endfor %}} stay text.
+
+        <script>alert("raw")</script> <img src="{trap.url}/x.png" onerror="alert(2)"> <b onclick="x()">bold</b>
+
+        {long_word}
+
+        {"word " * 4000}
+        """), "  ")
+    files = {
+        META: MINIMAL_META + 'subtitle: "{{ config }} <i>sub</i>"\n',
+        CHAPTER: f"title: \"<script>alert('t')</script> {{{{ 7*7 }}}}\"\nsummary: '<iframe src=x> [click](javascript:alert(3)) <javascript:alert(4)> [f](file:///etc/passwd)'\nbody: |\n{body}"
+                 "quotes:\n  - id: q1\n    speaker: \"<b>Mallory</b>\"\n    text: \"</p><script>bad()</script>\"\n"
+                 "events:\n  - date: '2020'\n    title: \"<img src=x onerror=alert(5)>\"\n",
+    }
+    root = write_dossier(base / "dossier", files)
+    out = base / "out"
+    rc = main(["build", str(root), "--out", str(out), "--quiet"])
+    assert rc == 0
+    return root, out
+
+
+def inert(tree) -> list[str]:
+    """What in a parsed document could run or fetch: scripts, frames, handlers, unsafe links."""
+    found = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag in ("script", "iframe", "frame", "object", "embed", "base", "form"):
+            found.append(tag)
+        for name, value in element.attrib.items():
+            if name.lower().startswith("on"):
+                found.append(f"{tag} {name}")
+            if name in ("href", "src") and value.strip().lower().startswith(("javascript:", "file:", "http:")):
+                found.append(f"{tag} {name}={value[:40]}")
+    return found
+
+
+def test_hostile_text_is_escaped_in_every_edition(hostile, trap):
+    import zipfile
+
+    import lxml.etree
+    import lxml.html
+
+    root, out = hostile
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    documents = [("html", html, lxml.html.document_fromstring(html))]
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
+        for name in epub.namelist():
+            if name.endswith(".xhtml"):
+                data = epub.read(name)
+                documents.append((name, data.decode(), lxml.etree.fromstring(data)))  # well-formed XML
+    for name, _, tree in documents:
+        assert inert(tree) == [], name
+    chapter = next(text for name, text, _ in documents if name.endswith("001-chapter.xhtml"))
+    assert "&lt;script&gt;alert(“raw”)&lt;/script&gt;" in chapter and "{{ 7*7 }}" in chapter
+    text = html
+    assert "{{ 7*7 }}" in text and "{% for x in range(9) %}loop{% endfor %}" in text
+    assert "&lt;b&gt;Mallory&lt;/b&gt;" in text and "&lt;iframe src=x&gt;" in text
+    assert "{{ config }} &lt;i&gt;sub&lt;/i&gt;" in text
+    assert "<a>click</a>" in text  # the javascript: link kept its words and lost its address
+    assert trap.requests == []
+
+
+def test_hostile_text_in_the_pdf_is_text(hostile):
+    from .support.pdftext import flatten, pdf_pages
+
+    _, out = hostile
+    text = flatten(" ".join(pdf_pages(next(out.glob("*.pdf")))))
+    assert "{{ 7*7 }}" in text and "<script>alert" in text and "<b>Mallory</b>" in text
+
+
+def test_raw_html_opt_in_is_sanitised_in_every_edition(tmp_path, trap, capsys):
+    """With raw_html: true, allowed markup stays; scripts, handlers, iframes, network images go."""
+    files = {META: MINIMAL_META + "raw_html: true\n",
+             CHAPTER: textwrap.dedent("""\
+                title: A
+                body: |
+                  <p class="note">kept <b>bold</b> <a href="https://example.org/">link</a></p>
+
+                  <script>alert(1)</script><iframe src="page.html"></iframe>
+
+                  <p onclick="x()" style="position:fixed">handler</p> <a href="javascript:alert(1)">js</a>
+
+                  <img src="pic.png" alt="a picture" onerror="alert(2)"> <a rel="attachment" href="pic.png">att</a>
+                """),
+             "pic.png": png(8, 8)}
+    root = write_dossier(tmp_path / "raw", files)
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    expect_warning = f"{root / CHAPTER}:5:1: warning: body: raw HTML <script> is removed"
+    assert expect_warning in err and "attribute onclick= on <p> is removed" in err
+    import zipfile
+
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
+        xhtml = epub.read("EPUB/text/001-chapter.xhtml").decode()
+    for text in (html, xhtml):
+        assert '<p class="note">kept <b>bold</b> <a href="https://example.org/">link</a></p>' in text
+        for bad in ("<script", "<iframe", "onclick", "onerror", "javascript:", "position:fixed", "attachment"):
+            assert bad not in text, bad
+    assert '<img src="../images/' in xhtml and 'alt="a picture"' in xhtml
+    assert '<img src="data:image/png;base64,' in html
+    import subprocess
+
+    attachments = subprocess.run(["pdfdetach", "-list", str(next(out.glob("*.pdf")))], capture_output=True,
+                                 text=True, check=True).stdout
+    assert attachments.startswith("0 embedded files"), attachments
