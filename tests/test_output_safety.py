@@ -1,0 +1,191 @@
+"""Outputs are never lost: killed, interrupted and concurrent builds; HTML rebuilds byte-identical."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from report.cli import main
+from report.writers import files
+
+from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, REPO
+
+# Runs a build in a child process and says on stdout when each stage starts, so the
+# test can kill it at a known point without guessing at timings.
+HARNESS = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from report.pipeline import BuildOptions, build
+
+def progress(stage, state):
+    print(stage, state, flush=True)
+
+try:
+    build(Path(sys.argv[1]), BuildOptions(out_dir=Path(sys.argv[2])), progress)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(files.TEMP_SUFFIX)]
+
+
+def changed_copy(source: Path, target: Path) -> Path:
+    """The dossier with different text, so a finished rebuild would change every edition."""
+    shutil.copytree(source, target)
+    first = sorted(p for p in target.glob("*.yaml") if p.name != "dossier.yaml")[0]
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text.replace("body: |\n", "body: |\n  A new first paragraph.\n\n", 1), encoding="utf-8")
+    return target
+
+
+def run_until(root: Path, out: Path, stage: str) -> subprocess.Popen:
+    """Start a build in a child process and return once it reports ``stage`` started."""
+    child = subprocess.Popen([sys.executable, "-c", HARNESS, str(root), str(out), str(REPO)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.strip() == f"{stage} start":
+            return child
+    child.wait()
+    raise AssertionError(f"the build never reached {stage}: {child.stderr.read() if child.stderr else ''}")
+
+
+@pytest.fixture
+def previous(default_build, tmp_path) -> tuple[Path, dict[str, bytes]]:
+    """An output folder holding a good earlier build of the default dossier."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for path in (default_build.pdf, default_build.epub, default_build.html):
+        shutil.copy2(path, out / path.name)
+    return out, snapshot(out)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_build_killed_during_layout_leaves_earlier_outputs(how, previous, tmp_path):
+    out, before = previous
+    root = changed_copy(DEFAULT_DOSSIER, tmp_path / "dossier")
+    child = run_until(root, out, "pdf layout")
+    child.send_signal(how)
+    child.communicate(timeout=120)
+    assert child.returncode != 0, "the build finished before it was stopped"
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_build_killed_while_writing_leaves_whole_files_and_no_temporaries_after_the_next(previous, tmp_path):
+    """SIGKILL cannot be caught: each edition is then the old or a complete new one, and the
+    next build clears what the killed one left."""
+    out, before = previous
+    root = changed_copy(DEFAULT_DOSSIER, tmp_path / "dossier")
+    child = run_until(root, out, "write")
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=60)
+    for name, old in before.items():
+        data = (out / name).read_bytes()
+        if data == old:
+            continue
+        if name.endswith(".pdf"):
+            assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+        elif name.endswith(".epub"):
+            with zipfile.ZipFile(out / name) as epub:
+                assert epub.testzip() is None
+        else:
+            assert data.rstrip().endswith(b"</html>")
+    assert main(["build", str(root), "--out", str(out), "--html", "--quiet"]) == 0
+    assert leftovers(out) == []
+
+
+def test_interrupt_while_writing_temporaries_keeps_old_files(tmp_path, monkeypatch):
+    """Ctrl-C before the renames: nothing replaced, no temporary file left."""
+    targets = {tmp_path / f"book.{kind}": f"old {kind}".encode() for kind in ("pdf", "epub", "html")}
+    for path, data in targets.items():
+        path.write_bytes(data)
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync_then_interrupt(fd):
+        calls.append(fd)
+        real_fsync(fd)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "fsync", fsync_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_all({path: b"new" for path in targets})
+    assert {p: p.read_bytes() for p in targets} == targets
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupt_during_the_renames_is_held_until_all_are_done(tmp_path, monkeypatch):
+    """Ctrl-C between two renames would leave a mix of old and new editions: it waits."""
+    targets = [tmp_path / f"book.{kind}" for kind in ("pdf", "epub", "html")]
+    for path in targets:
+        path.write_bytes(b"old")
+    real_replace = os.replace
+
+    def replace_and_interrupt(source, target):
+        real_replace(source, target)
+        signal.raise_signal(signal.SIGINT)  # a real signal, as Ctrl-C sends it
+
+    monkeypatch.setattr(files.os, "replace", replace_and_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_all({path: b"new" for path in targets})
+    assert [p.read_bytes() for p in targets] == [b"new"] * 3
+    assert leftovers(tmp_path) == []
+
+
+def test_two_builds_into_one_folder_at_once(tmp_path):
+    """Two builds of same-titled dossiers race for the same file names: one whole result wins."""
+    roots = [EN_DOSSIER, changed_copy(EN_DOSSIER, tmp_path / "changed")]
+    alone = []
+    for number, root in enumerate(roots):
+        out = tmp_path / f"alone{number}"
+        assert main(["build", str(root), "--out", str(out), "--html", "--quiet"]) == 0
+        alone.append(snapshot(out))
+    assert alone[0] != alone[1]
+    shared = tmp_path / "shared"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    children = [subprocess.Popen([sys.executable, "-m", "report", "build", str(root), "--out", str(shared),
+                                  "--html", "--quiet"], env=env, stderr=subprocess.PIPE)
+                for root in roots for _ in range(3)]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    result = {k: v for k, v in snapshot(shared).items() if k != files.LOCK_NAME}
+    assert result in ({k: v for k, v in a.items() if k != files.LOCK_NAME} for a in alone)
+    assert leftovers(shared) == []
+
+
+def test_html_is_byte_identical_build_to_build_and_alone_or_with_the_other_editions(en_build, tmp_path):
+    """The HTML edition does not depend on the run, nor on which other editions were built."""
+    outputs = []
+    for number in range(2):
+        out = tmp_path / f"html{number}"
+        assert main(["build", str(EN_DOSSIER), "--out", str(out), "--html", "--quiet"]) == 0
+        outputs.append((out / en_build.html.name).read_bytes())
+    assert outputs[0] == outputs[1] == en_build.html.read_bytes()
+
+
+def test_a_copied_dossier_builds_the_same_html_elsewhere(en_build, tmp_path):
+    """Another folder (as on another machine) gives the same bytes: no path leaks into the output."""
+    root = shutil.copytree(EN_DOSSIER, tmp_path / "somewhere" / "else")
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--html", "--quiet"]) == 0
+    data = (out / en_build.html.name).read_bytes()
+    assert str(tmp_path).encode() not in data
+    assert data == en_build.html.read_bytes()
