@@ -32,7 +32,7 @@ def write_dossier(root: Path, files: dict[str, str | bytes]) -> Path:
     content: dict[str, str | bytes] = {META: MINIMAL_META, CHAPTER: MINIMAL_CHAPTER}
     content.update(files)
     for name, text in content.items():
-        if text is None:
+        if text is None:  # leave this file out
             continue
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -486,3 +486,22 @@ def test_raw_html_opt_in_is_sanitised_in_every_edition(tmp_path, trap, capsys):
     attachments = subprocess.run(["pdfdetach", "-list", str(next(out.glob("*.pdf")))], capture_output=True,
                                  text=True, check=True).stdout
     assert attachments.startswith("0 embedded files"), attachments
+
+
+def test_dossier_yaml_linked_out_of_the_folder_is_not_read(tmp_path, good, capsys):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n")
+    root = write_dossier(tmp_path / "bad", {META: None})
+    (root / META).unlink(missing_ok=True)
+    (root / META).symlink_to(secret)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and "hunter2" not in err and "password" not in err
+    assert f"{root / META}: error: is a link to a file outside the dossier folder" in err
+
+
+def test_dossier_yaml_that_is_a_fifo_does_not_hang(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {META: None})
+    (root / META).unlink(missing_ok=True)
+    os.mkfifo(root / META)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / META}: error: is not a regular file" in err

@@ -88,6 +88,14 @@ def read_yaml(path: Path, collector: Collector, *, display: Path | None = None) 
     """Load one file; report every problem to ``collector`` and return None on failure."""
     shown = display or path
     try:
+        # a dossier file linked to one outside its folder (dossier.yaml -> /etc/shadow) is not read:
+        # its lines would be echoed in error messages
+        if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+            collector.error(Location(shown), "is a link to a file outside the dossier folder")
+            return None
+        if path.exists() and not path.is_file() and not path.is_dir():  # a FIFO would block the read forever
+            collector.error(Location(shown), "is not a regular file")
+            return None
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             collector.error(
