@@ -76,10 +76,13 @@ def check(root: Path) -> tuple[Collector, Book | None]:
     return collector, book
 
 
-def source_digest(dossier: LoadedDossier, styles: Path) -> str:
+def source_digest(dossier: LoadedDossier, styles: Path, *, out_dir: Path | None = None) -> str:
     """A digest of everything that shapes the output: sources, styles, templates, version."""
     digest = hashlib.sha256(f"report {__version__}\n".encode())
-    paths = sorted(p for p in dossier.root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    skip = Path(out_dir).resolve() if out_dir is not None else None
+    # an output folder inside the dossier holds the last build: it must not change the next one
+    paths = sorted(p for p in dossier.root.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and not (skip and p.resolve().is_relative_to(skip)))
     for folder in (styles, TEMPLATES):
         paths += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in paths:
@@ -122,7 +125,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None = None) 
     result.warnings += [d.format() for d in collector.warnings if d.code not in LINT_ONLY]
 
     styles = styles_dir()
-    digest = source_digest(dossier, styles)
+    digest = source_digest(dossier, styles, out_dir=options.out_dir)
     settings = RenderSettings(
         timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),
         build_id=digest[:16],

@@ -189,3 +189,14 @@ def test_a_copied_dossier_builds_the_same_html_elsewhere(en_build, tmp_path):
     data = (out / en_build.html.name).read_bytes()
     assert str(tmp_path).encode() not in data
     assert data == en_build.html.read_bytes()
+
+
+def test_output_folder_inside_the_dossier_does_not_change_the_next_build(tmp_path):
+    """The last build's files in `dossier/out` must not feed the build id of the next one."""
+    root = shutil.copytree(EN_DOSSIER, tmp_path / "dossier")
+    out = root / "out"
+    builds = []
+    for _ in range(2):
+        assert main(["build", str(root), "--out", str(out), "--html", "--quiet"]) == 0
+        builds.append(snapshot(out))
+    assert builds[0] == builds[1]
