@@ -158,6 +158,10 @@ CASES = [
     ("control-char-escape", {CHAPTER: 'title: "bell\\x07"\nbody: x\n'}, CHAPTER, 1, "title",
      ("control character U+0007",)),
     ("lone-surrogate", {CHAPTER: 'title: "\\ud800"\nbody: x\n'}, CHAPTER, 1, "title", ("U+D800",)),
+    ("very-long-word", {CHAPTER: "title: A\nbody: |\n  Fine words.\n\n  Then " + "Wort" * 2000 + "\n"}, CHAPTER, 5,
+     "body", ("a word of 8,000 characters without a space; the limit is 1,000",)),
+    ("very-long-word-in-title", {CHAPTER: "title: " + "x" * 1001 + "\nbody: x\n"}, CHAPTER, 1, "title",
+     ("a word of 1,001 characters",)),
     ("deep-nesting", {CHAPTER: "title: " + "[" * 3000 + "]" * 3000 + "\nbody: x\n"}, CHAPTER, 1, "",
      ("too deep",)),
     ("missing-key", {CHAPTER: "title: A\nsummary: s\n"}, CHAPTER, 1, "", ("required key 'body' is missing",)),
@@ -375,7 +379,7 @@ def test_internal_error_says_bug_and_hides_traceback_unless_debug(tmp_path, good
 def hostile(tmp_path_factory, trap):
     """One dossier holding every kind of hostile text; HTML built, EPUB documents rendered."""
     base = tmp_path_factory.mktemp("hostile")
-    long_word = "Donaudampfschifffahrtsgesellschaft" * 60
+    long_word = "Donaudampfschifffahrtsgesellschaft" * 29  # 986 characters: just under the limit
     body = textwrap.indent(textwrap.dedent(f"""\
         Template {{{{ 7*7 }}}} and {{% for x in range(9) %}}loop{{% endfor %}} stay text.
 

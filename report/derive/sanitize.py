@@ -32,7 +32,7 @@ _GENERIC = {"id", "class", "title", "lang", "dir", "role"}
 ATTRIBUTES = {
     "*": _GENERIC,
     "a": {"href", "epub:type"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt"},  # no width/height: a 100000px box is not the author's to ask for
     "ol": {"start", "reversed"},
     "td": {"style", "colspan", "rowspan"},
     "th": {"style", "colspan", "rowspan", "scope"},
