@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse says 2 for a usage mistake; 2 is kept for our bugs
-        return EXIT_OK if exc.code in (0, None) else EXIT_USER
+        if exc.code in (0, None):  # --help, --version
+            raise
+        return EXIT_USER
     if args.command is None:
         parser.print_help()
         return EXIT_USER
