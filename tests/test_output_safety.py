@@ -200,3 +200,14 @@ def test_output_folder_inside_the_dossier_does_not_change_the_next_build(tmp_pat
         assert main(["build", str(root), "--out", str(out), "--html", "--quiet"]) == 0
         builds.append(snapshot(out))
     assert builds[0] == builds[1]
+
+
+def test_a_planted_lock_link_creates_nothing_elsewhere(tmp_path, capsys):
+    """`--out dossier/dist` with a dossier that ships `dist/.report.lock` as a link elsewhere."""
+    root = shutil.copytree(EN_DOSSIER, tmp_path / "dossier")
+    (root / "dist").mkdir()
+    target = tmp_path / "created-by-the-build"
+    (root / "dist" / files.LOCK_NAME).symlink_to(target)
+    assert main(["build", str(root), "--out", str(root / "dist"), "--html", "--quiet"]) == 1
+    assert "cannot write in the output folder" in capsys.readouterr().err
+    assert not target.exists()

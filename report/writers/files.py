@@ -104,7 +104,8 @@ def build_lock(out_dir: Path):
 
     lock_path = Path(out_dir) / LOCK_NAME
     try:
-        handle = open(lock_path, "a")
+        # O_NOFOLLOW: a planted link (an output folder inside a dossier) must not create a file elsewhere
+        handle = os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644), "w")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write in the output folder ({exc.strerror or exc})") from None
     try:
