@@ -279,7 +279,10 @@ def _watch(args) -> int:
         print(f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
               file=sys.stderr, flush=True)
 
-    serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
+    try:
+        serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
+    except KeyboardInterrupt:  # Ctrl-C during a rebuild, not inside the file watcher: the same stop
+        pass
     print("stopped", file=sys.stderr)
     return EXIT_OK
 

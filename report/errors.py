@@ -40,7 +40,12 @@ class Diagnostic:
         if with_source and self.location.line:
             snippet = _source_line(self.location)
             if snippet is not None:
-                caret = " " * max(self.location.column - 1, 0) + "^"
+                column = self.location.column
+                if len(snippet) > 160:  # show a window around the column, not a whole huge line
+                    start = max(column - 80, 0)
+                    snippet = ("…" if start else "") + snippet[start:start + 160] + "…"
+                    column = column - start + (1 if start else 0)
+                caret = " " * max(column - 1, 0) + "^"
                 text += f"\n    {snippet}\n    {caret}"
         return text
 

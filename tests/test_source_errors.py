@@ -138,3 +138,25 @@ def test_check_lists_body_errors_beside_errors_of_other_files(make_dossier):
     # a quote defined in the file that failed is not reported as dangling too
     assert not any("kept" in e for e in found), found
     assert len(found) == 2, found
+
+
+def test_a_chapter_file_linking_out_of_the_folder_is_an_error(minimal, tmp_path):
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("title: S\nbody: secret\n", encoding="utf-8")
+    root = minimal()
+    (root / "02-link.yaml").symlink_to(outside)
+    message = only_error(root)
+    assert str(root / "02-link.yaml") in message and "outside the dossier folder" in message
+
+
+def test_check_shows_a_window_of_a_very_long_line():
+    from report.errors import Diagnostic, Location
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "long.yaml"
+        path.write_text("body: " + "x" * 5000 + "\n", encoding="utf-8")
+        text = Diagnostic(Location(path, 1, 3000), "too long").format(with_source=True)
+    assert len(text) < 600 and text.rstrip().endswith("^")

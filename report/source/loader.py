@@ -129,7 +129,11 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
                             "the chapter list is empty", field="chapters")
         return paths
     paths = sorted(p for p in root.glob("*.yaml") if p.name != META_FILE and p.is_file())
-    paths = [p for p in paths if p.resolve().is_relative_to(root.resolve())]
+    inside = [p for p in paths if p.resolve().is_relative_to(root.resolve())]
+    for path in paths:
+        if path not in inside:  # a link out of the folder: say so rather than drop the chapter
+            collector.error(Location(path), "is a link to a file outside the dossier folder")
+    paths = inside
     if not paths and meta is not None:
         collector.error(Location(root / META_FILE), "the dossier has no chapter files (*.yaml beside dossier.yaml)")
     if len(paths) > MAX_CHAPTERS:
