@@ -138,10 +138,15 @@ class Markdown:
         parsed = ParsedBody([], notes, labels)
         block_number = 0
         index = 0
+        top_level = min((int(t.tag[1]) for t in main if t.type == "heading_open"), default=1)
+        heading_depth = 1
         while index < len(main):
             token = main[index]
-            if token.type == "heading_open":  # chapter title is h1: body headings step down one
-                level = min(int(token.tag[1]) + 1, 6)
+            if token.type == "heading_open":
+                # the chapter title is h1: body headings start at h2 and never skip a level
+                # (WCAG heading order, PDF/UA), whichever level the author began with
+                level = min(int(token.tag[1]) - top_level + 2, heading_depth + 1, 6)
+                heading_depth = level
                 token.tag = f"h{level}"
                 main[index + 2].tag = f"h{level}"
             if (token.type == "paragraph_open" and token.level == 0 and index + 2 < len(main)

@@ -13,6 +13,8 @@ from ..derive.book import Book
 
 # Elements a page-break marker (a span) may not stand before: it goes inside them instead.
 _INSIDE_ONLY = {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "figcaption", "summary"}
+# Elements whose place in the EPUB is not their place in the PDF: never page markers.
+_OUT_OF_FLOW = {"aside"}
 _ID_RE = re.compile(r'<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\sid="([^"]+)"[^>]*>')
 
 
@@ -33,35 +35,48 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tupl
 
     Walking the documents in reading order, an element whose id the PDF puts on a later
     page than the current one gets, just before it, a marker for each page that began
-    since (a long paragraph spanning a whole page puts two markers together). Returns
-    the documents with markers and the page list (label, href) for the nav document.
+    since (a long paragraph spanning a whole page puts two markers together). Pages that
+    began before a new document starts (the rest of a chapter, a blank left page) are
+    marked at the end of the document before it. Footnote asides are skipped: the EPUB
+    gathers them at the chapter's end, the PDF prints them at the foot of a page.
+    Returns the documents with markers and the page list (label, href) for the nav.
     """
     out: dict[str, str] = {}
     page_list: list[tuple[str, str]] = []
-    current = None
+    current: int | None = None
+    previous: str | None = None
+
+    def markers(name: str, first: int, last: int) -> str:
+        page_list.extend((str(n), f"{name}#page-{n}") for n in range(first, last + 1))
+        return "".join(f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
+                       for n in range(first, last + 1))
+
     for name, text in documents.items():
         pieces: list[str] = []
         last = 0
         for match in _ID_RE.finditer(text):
+            tag = match.group(1).lower()
             page = pages.get(match.group(2))
-            if page is None:
-                continue
+            if page is None or tag in _OUT_OF_FLOW or 'aria-hidden="true"' in match.group(0):
+                continue  # a marker inside a hidden element would be hidden from screen readers too
             if current is None:
                 current = page - 1
             if page <= current:
                 continue
-            markers = "".join(
-                f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
-                for n in range(current + 1, page + 1)
-            )
-            page_list.extend((str(n), f"{name}#page-{n}") for n in range(current + 1, page + 1))
-            current = page
-            at = match.end() if match.group(1).lower() in _INSIDE_ONLY else match.start()
+            if not pieces and previous is not None and page - 1 > current:
+                # pages that ended the document before: close them there, before </body>
+                body_end = out[previous].rindex("</body>")
+                out[previous] = (out[previous][:body_end] + markers(previous, current + 1, page - 1)
+                                 + out[previous][body_end:])
+                current = page - 1
+            at = match.end() if tag in _INSIDE_ONLY else match.start()
             pieces.append(text[last:at])
-            pieces.append(markers)
+            pieces.append(markers(name, current + 1, page))
+            current = page
             last = at
         pieces.append(text[last:])
         out[name] = "".join(pieces)
+        previous = name
     return out, page_list
 
 
@@ -114,15 +129,43 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
         ebook.add_item(item)
         spine.append(item)
         toc.append(epub.Link(name, _doc_title(text), f"doc-{number:03d}"))
+    if parts.fonts:
+        # Apple Books uses embedded fonts only when this file says so
+        ebook.add_item(epub.EpubItem(file_name="META-INF/com.apple.ibooks.display-options.xml",
+                                     content=APPLE_DISPLAY_OPTIONS, manifest=False))
     ebook.add_item(epub.EpubNcx())
     ebook.toc = toc
     ebook.spine = spine
-    ebook.guide = []
+    # the EPUB 2 guide: older Kindle conversions look for the cover page here
+    ebook.guide = [{"type": "cover", "href": "text/cover.xhtml", "title": _doc_title(parts.cover_xhtml)}]
 
     buffer = io.BytesIO()
-    epub.write_epub(buffer, ebook, {"mtime": timestamp, "raise_exceptions": True, "epub3_pages": False,
-                                    "play_order": {"enabled": True, "start_from": 1}})
+    writer = _package_writer(buffer, ebook, {"mtime": timestamp, "raise_exceptions": True, "epub3_pages": False,
+                                             "epub2_guide": True, "play_order": {"enabled": True, "start_from": 1}})
+    writer.process()
+    writer.write()
     return normalise_zip(buffer.getvalue(), timestamp)
+
+
+APPLE_DISPLAY_OPTIONS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<display_options>
+<platform name="*">
+<option name="specified-fonts">true</option>
+</platform>
+</display_options>
+"""
+
+
+def _package_writer(output, ebook, options: dict):
+    """EbookLib's writer, adding xml:lang to <package> (EbookLib writes none: Ace's `epub-lang`)."""
+    from ebooklib import epub
+
+    class Writer(epub.EpubWriter):
+        def _write_opf_file(self, root):
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+            super()._write_opf_file(root)
+
+    return Writer(output, ebook, options)
 
 
 def _document(uid: str, name: str, text: str, properties: list[str] | None = None):
@@ -167,6 +210,11 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
     rows.append(("schema:accessibilityHazard", "none"))
     rows.append(("schema:accessibilitySummary", summary))
     rows.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
+    # who makes the claim (EPUB Accessibility 1.1, evaluator information): the party that
+    # publishes the dossier; the checks behind it are this builder's EPUBCheck and Ace runs
+    certifier = book.publisher or ", ".join(book.authors)
+    if certifier:
+        rows.append(("a11y:certifiedBy", certifier))
     return rows
 
 
