@@ -151,8 +151,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None = None) 
 
     if "epub" in options.formats:
         with stage("epub"):
-            produced["epub"] = (_epub(book, renderer, settings, styles, laid_out.pages if laid_out else {},
-                                      options), None)
+            produced["epub"] = (_epub(book, renderer, settings, styles, laid_out, options), None)
 
     if "html" in options.formats:
         with stage("html"):
@@ -261,13 +260,17 @@ def _location(book: Book):
     return Location(book.root / "dossier.yaml")
 
 
-def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path, pages: dict[str, int],
+def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path, laid_out,
           options: BuildOptions) -> bytes:
     from .writers import epub as epub_writer
     from .writers.cover import make_cover
+    from .writers.page_starts import page_starts
 
+    # the PDF's one layout gives the print page numbers: no second layout pass
+    pages = laid_out.pages
     documents = renderer.epub_documents(pages)
-    documents, page_list = epub_writer.insert_page_breaks(documents, pages)
+    documents, page_list = epub_writer.insert_page_breaks(documents, pages,
+                                                          page_starts(laid_out.document, pages))
     footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
     cover_png = (book.cover.data if book.cover and book.cover.media_type == "image/png" else
                  make_cover(book.title, book.subtitle, book.publisher, footer, styles / "fonts"))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Sequence
 
 from ..derive.book import Book
+from .page_starts import PageStart
 
 # Elements a page-break marker (a span) may not stand before: it goes inside them instead.
 _INSIDE_ONLY = {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "figcaption", "summary"}
@@ -30,17 +33,20 @@ class EpubParts:
     fonts: dict[str, bytes]  # name inside the EPUB -> font bytes (empty: no embedding)
 
 
-def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Mark where each printed page begins, from the PDF's page of every id.
+def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
+                       starts: Sequence[PageStart] = ()) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Mark where each printed page begins, from the PDF's layout.
 
-    Walking the documents in reading order, an element whose id the PDF puts on a later
-    page than the current one gets, just before it, a marker for each page that began
-    since (a long paragraph spanning a whole page puts two markers together). Pages that
-    began before a new document starts (the rest of a chapter, a blank left page) are
-    marked at the end of the document before it. Footnote asides are skipped: the EPUB
-    gathers them at the chapter's end, the PDF prints them at the foot of a page.
+    A page that begins inside a block (``starts``, from the layout's boxes) gets its
+    marker between the same two words as in print. Otherwise, walking the documents in
+    reading order, an element whose id the PDF puts on a later page than the current
+    one gets, just before it, a marker for each page that began since. Pages that began
+    before a new document starts (a blank left page, a page of footnotes) are marked at
+    the end of the document before it. Footnote asides are skipped: the EPUB gathers
+    them at the chapter's end, the PDF prints them at the foot of a page.
     Returns the documents with markers and the page list (label, href) for the nav.
     """
+    inside = _positions_inside(documents, starts)
     out: dict[str, str] = {}
     page_list: list[tuple[str, str]] = []
     current: int | None = None
@@ -52,13 +58,17 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tupl
                        for n in range(first, last + 1))
 
     for name, text in documents.items():
-        pieces: list[str] = []
-        last = 0
+        events: list[tuple[int, int, int]] = []  # (where in the text, insert at, page)
         for match in _ID_RE.finditer(text):
             tag = match.group(1).lower()
             page = pages.get(match.group(2))
             if page is None or tag in _OUT_OF_FLOW or 'aria-hidden="true"' in match.group(0):
                 continue  # a marker inside a hidden element would be hidden from screen readers too
+            events.append((match.start(), match.end() if tag in _INSIDE_ONLY else match.start(), page))
+        events += [(at, at, page) for at, page in inside.get(name, [])]
+        pieces: list[str] = []
+        last = 0
+        for _, at, page in sorted(events):
             if current is None:
                 current = page - 1
             if page <= current:
@@ -69,7 +79,6 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tupl
                 out[previous] = (out[previous][:body_end] + markers(previous, current + 1, page - 1)
                                  + out[previous][body_end:])
                 current = page - 1
-            at = match.end() if tag in _INSIDE_ONLY else match.start()
             pieces.append(text[last:at])
             pieces.append(markers(name, current + 1, page))
             current = page
@@ -78,6 +87,65 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int]) -> tupl
         out[name] = "".join(pieces)
         previous = name
     return out, page_list
+
+
+_TOKEN_RE = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]")
+
+
+def _positions_inside(documents: dict[str, str], starts: Sequence[PageStart]) -> dict[str, list[tuple[int, int]]]:
+    """For each page that begins inside an element: (document, offset of its first word)."""
+    where = {}
+    for name, text in documents.items():
+        for match in _ID_RE.finditer(text):
+            where.setdefault(match.group(2), (name, match))
+    found: dict[str, list[tuple[int, int]]] = {}
+    for start in starts:
+        if start.element_id not in where or start.words_before < 1:
+            continue
+        name, match = where[start.element_id]
+        if match.group(1).lower() in _OUT_OF_FLOW:
+            continue
+        offset = _word_offset(documents[name], match.end(), start.words_before)
+        if offset is not None:
+            found.setdefault(name, []).append((offset, start.page))
+    return found
+
+
+def _word_offset(text: str, begin: int, words_before: int) -> int | None:
+    """Offset of the word after ``words_before`` words of the element whose tag ends at ``begin``.
+
+    Counts words as the layout does: the text of the element, without the note
+    references (in print they are generated footnote calls); None if it has fewer words.
+    """
+    depth = 0
+    in_noteref = 0
+    space_before = True
+    count = 0
+    for token in _TOKEN_RE.finditer(text, begin):
+        piece = token.group(0)
+        if piece.startswith("<"):
+            if piece.startswith("</"):
+                depth -= 1
+                if depth < 0:
+                    return None  # the element ended first
+                if in_noteref and depth < in_noteref:
+                    in_noteref = 0
+            elif not piece.endswith("/>"):
+                depth += 1
+                if not in_noteref and 'epub:type="noteref"' in piece:
+                    in_noteref = depth
+            continue
+        if in_noteref:
+            continue
+        char = html.unescape(piece)
+        if char.isspace():
+            space_before = True
+        elif space_before:
+            space_before = False
+            if count == words_before:
+                return token.start()
+            count += 1
+    return None
 
 
 def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_identifier: str,
@@ -181,8 +249,6 @@ def _document(uid: str, name: str, text: str, properties: list[str] | None = Non
 
 def _doc_title(text: str) -> str:
     match = re.search(r"<title>(.*?)</title>", text, re.S)
-    import html
-
     return html.unescape(match.group(1).strip()) if match else ""
 
 
