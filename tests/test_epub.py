@@ -205,7 +205,8 @@ def test_accessibility_metadata(which, request):
     assert book.meta("schema:accessMode") == ["textual"]
     assert book.meta("schema:accessModeSufficient") == ["textual"]
     features = set(book.meta("schema:accessibilityFeature"))
-    assert {"tableOfContents", "readingOrder", "structuralNavigation", "index", "printPageNumbers"} <= features
+    assert {"tableOfContents", "readingOrder", "structuralNavigation", "index", "printPageNumbers",
+            "pageBreakMarkers", "pageNavigation"} <= features
     assert book.meta("schema:accessibilityHazard") == ["none"]
     assert len(book.meta("schema:accessibilitySummary")[0]) > 80
     assert book.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
@@ -516,6 +517,21 @@ def test_epubjs_follows_a_noteref_to_its_note(which, root, request, artifacts):
     assert note["target_found"] and note["target_visible"], note
     assert note["target_text"].startswith(note["text"])
     assert note["target_text"][len(note["text"]):].strip()[:30] in result.visible_text
+
+
+def test_epubjs_on_a_phone_sized_screen(en_build, artifacts):
+    """360 x 640: the text reflows into more pages, nothing is cut off at the side."""
+    _, source = check(EN_DOSSIER)
+    chapter = source.chapters[1]
+    book = Epub.open(en_build.epub)
+    index = book.spine.index(f"EPUB/{chapter.file_name}")
+    result = render_epub_page(en_build.epub, artifacts / "en_build-phone.png", spine_index=index,
+                              width=360, height=640)
+    assert chapter.title_plain in result.visible_text
+    assert result.location["pages"] >= 2
+    # every word of the first screen is inside the screen: the first paragraph reads whole
+    first = _text(book.docs[f"EPUB/{chapter.file_name}"].find(".//h:p[@class='summary']", NS))
+    assert first in result.visible_text
 
 
 def test_epubjs_shows_the_quote_index_with_page_numbers(default_build, artifacts):

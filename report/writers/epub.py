@@ -257,7 +257,8 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
     s = book.language.base
     features = ["tableOfContents", "readingOrder", "structuralNavigation", "index"]
     if has_page_list:
-        features.append("printPageNumbers")
+        # printPageNumbers is the older name of pageBreakMarkers: both, for old and new tools
+        features += ["pageBreakMarkers", "printPageNumbers", "pageNavigation"]
     if book.images:
         features.append("alternativeText")
     modes = ["textual"] + (["visual"] if book.images else [])
