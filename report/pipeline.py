@@ -22,7 +22,7 @@ from .errors import Collector, Diagnostic, SourceError
 from .render import TEMPLATES, Renderer, RenderSettings, fixed_timestamp
 from .source.loader import LoadedDossier, load_dossier
 from .writers import files
-from .writers.pdf import PdfOptions
+from .writers.pdf import LaidOut, PdfOptions
 
 FORMATS = ("pdf", "epub", "html")
 # Findings about style rather than correctness: `report check` lists them, a build does not.
@@ -260,7 +260,7 @@ def _location(book: Book):
     return Location(book.root / "dossier.yaml")
 
 
-def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path, laid_out,
+def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path, laid_out: LaidOut,
           options: BuildOptions) -> bytes:
     from .writers import epub as epub_writer
     from .writers.cover import make_cover
@@ -285,7 +285,12 @@ def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path
         cover_png=cover_png, css=css, fonts=fonts,
     )
     return epub_writer.build_epub(book, parts, timestamp=settings.timestamp,
-                                  print_identifier=f"{book.identifier}#print", has_page_list=bool(page_list))
+                                  print_identifier=_print_identifier(book, options), has_page_list=bool(page_list))
+
+
+def _print_identifier(book: Book, options: BuildOptions) -> str:
+    """The PDF edition the EPUB's page numbers come from: its page size and layout change them."""
+    return f"{book.identifier}#pdf-{options.pdf.page_size.lower()}-{options.pdf.layout}"
 
 
 class _Stage:
