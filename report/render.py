@@ -13,6 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from . import __version__
 from .derive.book import Book
+from .errors import ReportError
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -126,7 +127,9 @@ def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> da
         try:
             return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
-            pass
+            # the reproducible-builds convention: a bad value is an error, never silently ignored
+            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time in whole seconds "
+                              "since 1970 (e.g. 1700000000)") from None
     if book_date:
         return datetime(book_date.year, book_date.month, book_date.day, tzinfo=timezone.utc)
     return datetime(2000, 1, 1, tzinfo=timezone.utc)

@@ -160,3 +160,9 @@ def test_check_shows_a_window_of_a_very_long_line():
         path.write_text("body: " + "x" * 5000 + "\n", encoding="utf-8")
         text = Diagnostic(Location(path, 1, 3000), "too long").format(with_source=True)
     assert len(text) < 600 and text.rstrip().endswith("^")
+
+
+def test_invalid_source_date_epoch_is_a_user_error(minimal, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["build", str(minimal()), "--out", str(tmp_path / "out"), "--html"]) == 1
+    assert "SOURCE_DATE_EPOCH='yesterday'" in capsys.readouterr().err
