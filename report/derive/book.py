@@ -303,7 +303,7 @@ def _first_words(text: str, count: int = 8) -> str:
     words = text.split()
     if len(words) <= count:
         return " ".join(words)
-    return " ".join(words[:count]) + " …"
+    return " ".join(words[:count]).rstrip(",;:–—-") + " …"
 
 
 def _hint(word: str, choices: set[str]) -> str:
