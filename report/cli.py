@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--screen", action="store_true", help="screen layout: no blank pages, chapters on any page")
     build.add_argument("--epub-fonts", action="store_true", help="embed the shipped fonts in the EPUB")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--force", action="store_true",
+                       help="build even if nothing changed since the last build (ignore the build cache)")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.add_argument("--json", action="store_true", help="print a machine-readable summary")
     build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -154,7 +156,7 @@ def _build(args) -> int:
         out_dir=args.out, formats=formats,
         pdf=PdfOptions(page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks,
                        layout="screen" if args.screen else "print"),
-        epub_fonts=args.epub_fonts, handout=args.handout, strict=args.strict,
+        epub_fonts=args.epub_fonts, handout=args.handout, strict=args.strict, force=args.force,
     )
     display = None if (args.json or args.quiet) else make_progress_display()
     try:

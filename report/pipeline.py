@@ -6,24 +6,28 @@ written, each atomically, when all of them succeeded.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import time
 import unicodedata
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import __version__
-from .derive.book import Book, derive_book
+from .cache import BuildCache, build_key, digest_files
 from .errors import Collector, Diagnostic, SourceError
-from .render import TEMPLATES, Renderer, RenderSettings, fixed_timestamp
-from .source.loader import LoadedDossier, load_dossier
 from .writers import files
 from .writers.pdf import LaidOut, PdfOptions
 
+# The heavy stages (pydantic, Jinja2, Markdown, WeasyPrint) are imported where they are
+# used: an unchanged rebuild answers from the cache without loading any of them.
+if TYPE_CHECKING:
+    from .derive.book import Book
+    from .render import Renderer, RenderSettings
+    from .source.loader import LoadedDossier
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 FORMATS = ("pdf", "epub", "html")
 # Findings about style rather than correctness: `report check` lists them, a build does not.
 LINT_ONLY = {"unplaced-quote", "event-without-text", "speaker-variant"}
@@ -48,6 +52,15 @@ class BuildOptions:
     epub_fonts: bool = False
     handout: bool = False
     strict: bool = False
+    force: bool = False  # ignore the build cache
+    parallel: bool = True  # lay the PDF out in its own process while the other editions are made
+
+    def cache_options(self) -> dict:
+        """The options that shape the outputs (the formats are checked one by one)."""
+        shaping = asdict(self)
+        for name in ("out_dir", "formats", "force", "parallel"):
+            shaping.pop(name)
+        return shaping
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class BuildResult:
     outputs: list[Written] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    cached: bool = False  # nothing had changed: the outputs of the last build were kept
 
 
 Progress = Callable[[str, str], None]  # (stage, state) where state is "start" or "done"
@@ -70,25 +84,23 @@ Progress = Callable[[str, str], None]  # (stage, state) where state is "start" o
 
 def check(root: Path) -> tuple[Collector, Book | None]:
     """Load and derive without rendering: every error and warning of the source."""
+    from .derive.book import derive_book
+    from .source.loader import load_dossier
+
     collector = Collector()
     dossier = load_dossier(Path(root), collector)
     book = derive_book(dossier, collector) if dossier is not None else None
     return collector, book
 
 
-def source_digest(dossier: LoadedDossier, styles: Path, *, out_dir: Path | None = None) -> str:
+def source_digest(dossier: LoadedDossier, styles: Path, exclude: tuple[Path, ...] = ()) -> str:
     """A digest of everything that shapes the output: sources, styles, templates, version."""
-    digest = hashlib.sha256(f"report {__version__}\n".encode())
-    skip = Path(out_dir).resolve() if out_dir is not None else None
-    # an output folder inside the dossier holds the last build: it must not change the next one
-    paths = sorted(p for p in dossier.root.rglob("*") if p.is_file() and not p.name.startswith(".")
-                   and not (skip and p.resolve().is_relative_to(skip)))
-    for folder in (styles, TEMPLATES):
-        paths += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for path in paths:
-        digest.update(str(path.name).encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return content_digest(dossier.root, styles, exclude)
+
+
+def content_digest(root: Path, styles: Path, exclude: tuple[Path, ...] = ()) -> str:
+    """The same digest from the folder alone, before (and without) loading it."""
+    return digest_files([Path(root), styles, TEMPLATES], exclude=exclude, salt=f"report {__version__}\n")
 
 
 def output_stem(book: Book) -> str:
@@ -104,79 +116,159 @@ def output_stem(book: Book) -> str:
 
 
 def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    """Build the requested editions of the dossier at ``root`` into ``options.out_dir``."""
-    with _dossier_code_errors(Path(root)):
-        return _build(root, options, progress)
+    """Build the requested editions of the dossier at ``root`` into ``options.out_dir``.
 
-
-def _build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    An unchanged dossier (same content, styles, templates, code and options) with its
+    outputs in place is answered from the cache; `force` builds anyway.
+    """
     report = progress or (lambda stage, state: None)
     result = BuildResult()
+    root = Path(root)
 
     def stage(name: str):
         return _Stage(name, report, result.timings)
 
+    styles = styles_dir()
+    out_dir = files.prepare_out_dir(options.out_dir)
+    cache = BuildCache(out_dir)
+    with stage("cache"):
+        # the output folder may sit inside the dossier folder: its files are not sources
+        digest = content_digest(root, styles, exclude=(out_dir,))
+        key = build_key(digest, options.cache_options())
+        hit = None if options.force else cache.hit(key, options.formats)
+    if hit is not None:
+        result.outputs = [Written(out_dir / o.name, o.kind, o.size, o.pages) for o in hit.outputs]
+        result.warnings = list(hit.warnings)
+        result.cached = True
+        return result
+
+    # The EPUB's print page numbers come from the PDF layout of the same content and page options.
+    layout_key = build_key(digest, {"pdf": asdict(options.pdf)})
+    page_map = None if options.force else cache.read_page_map(layout_key)
+    needs_layout = "pdf" in options.formats or ("epub" in options.formats and page_map is None)
+    engine = None
+    if needs_layout and options.parallel:
+        from .writers.pdf_engine import PdfEngine
+
+        engine = PdfEngine()  # starts now: WeasyPrint is imported while the dossier loads
+    try:
+        produced = _produce(root, options, styles, digest, engine, page_map, stage, result)
+    finally:
+        if engine is not None:
+            engine.close()
+    if produced.layout is not None:
+        cache.write_page_map(layout_key, *produced.layout)
+
+    with stage("write"), files.build_lock(out_dir):
+        records = []
+        for kind, (data, pages) in produced.editions.items():
+            target = out_dir / f"{produced.stem}.{kind}"
+            files.write_atomic(target, data)
+            result.outputs.append(Written(target, kind, len(data), pages))
+            records.append((target.name, kind, data, pages))
+        cache.write_manifest(key, records, result.warnings)
+    return result
+
+
+@dataclass(frozen=True)
+class _Produced:
+    stem: str
+    editions: dict[str, tuple[bytes, int | None]]  # kind -> (bytes, pages)
+    layout: tuple[dict[str, int], int, list[str]] | None  # a fresh layout, for the cache
+
+
+def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, engine, page_map,
+             stage: Callable, result: BuildResult) -> _Produced:
+    """Load, derive and make every edition in memory; nothing is written here.
+
+    With an engine the PDF lays out in its own process while the HTML edition and the
+    EPUB's parts are made here; the EPUB is finished when the page map arrives. Without
+    one, the same steps run one after another; the bytes are the same either way.
+    """
+    from .derive.book import derive_book
+    from .render import Renderer, RenderSettings, fixed_timestamp
+    from .source.loader import load_dossier
+
     with stage("load"):
         collector = Collector()
-        dossier = load_dossier(Path(root), collector)
+        dossier = load_dossier(root, collector)
         book = derive_book(dossier, collector) if dossier is not None else None
         collector.raise_if_errors()
         assert dossier is not None and book is not None
     result.warnings += [d.format() for d in collector.warnings if d.code not in LINT_ONLY]
 
-    styles = styles_dir()
-    digest = source_digest(dossier, styles, out_dir=options.out_dir)
     settings = RenderSettings(
         timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),
         build_id=digest[:16],
         layout=options.pdf.layout,
     )
     renderer = Renderer(book, settings)
-    out_dir = files.prepare_out_dir(options.out_dir)
-    stem = output_stem(book)
     produced: dict[str, tuple[bytes, int | None]] = {}
-
+    write_pdf = "pdf" in options.formats
+    fresh_layout = None
     laid_out = None
-    if "pdf" in options.formats or "epub" in options.formats:
+    pdf_html = None
+    if write_pdf or ("epub" in options.formats and page_map is None):
+        with stage("pdf html"):
+            pdf_html = renderer.pdf_document()
+        if engine is not None:
+            engine.submit(pdf_html, base_dir=book.root, styles_dir=styles, options=options.pdf,
+                          identifier=book.identifier, write_pdf=write_pdf)
+
+    def lay_out_here():
         from .writers import pdf as pdf_writer
 
         with stage("pdf layout"):
-            laid_out = pdf_writer.lay_out(renderer.pdf_document(), base_dir=book.root, styles_dir=styles,
-                                          options=options.pdf)
-        if "pdf" in options.formats:
-            with stage("pdf write"):
-                produced["pdf"] = (pdf_writer.write(laid_out, identifier=book.identifier, options=options.pdf),
-                                   laid_out.page_count)
-        result.warnings += [f"weasyprint: {w}" for w in laid_out.warnings]
-
-    if "epub" in options.formats:
-        with stage("epub"):
-            produced["epub"] = (_epub(book, renderer, settings, styles, laid_out, options), None)
+            done = pdf_writer.lay_out(pdf_html, base_dir=book.root, styles_dir=styles, options=options.pdf)
+        return done
 
     if "html" in options.formats:
         with stage("html"):
             css = (styles / "web.css").read_text(encoding="utf-8")
             produced["html"] = (renderer.web_document(css).encode("utf-8"), None)
 
-    if options.handout:
-        from .writers import handout as handout_writer
+    if "epub" in options.formats:
+        with stage("epub parts"):
+            parts = _epub_parts(book, renderer, styles, options)
+        if page_map is None:
+            if engine is not None:
+                with stage("pdf layout"):
+                    page_map = engine.layout()
+            else:
+                laid_out = lay_out_here()
+                page_map = (laid_out.pages, laid_out.page_count, list(laid_out.warnings))
+            fresh_layout = page_map
+        with stage("epub"):
+            produced["epub"] = (_epub(book, renderer, settings, parts, page_map[0]), None)
 
-        with stage("handout"):
-            handout = handout_writer.build_handout(renderer.render("handout.html", "pdf"), base_dir=book.root,
-                                                   styles_dir=styles, identifier=book.identifier)
-            produced["handout"] = (handout.data, handout.sheets * 2)
-        result.warnings += [f"weasyprint (handout): {w}" for w in handout.warnings]
+    layout_warnings: list[str] = []
+    if write_pdf:
+        if engine is not None:
+            if fresh_layout is None:
+                with stage("pdf layout"):
+                    fresh_layout = engine.layout()
+            with stage("pdf write"):
+                data, write_warnings = engine.pdf()
+            page_count, layout_warnings = fresh_layout[1], fresh_layout[2] + write_warnings
+        else:
+            from .writers import pdf as pdf_writer
+
+            if laid_out is None:
+                laid_out = lay_out_here()
+                fresh_layout = (laid_out.pages, laid_out.page_count, list(laid_out.warnings))
+            with stage("pdf write"):
+                data = pdf_writer.write(laid_out, identifier=book.identifier, options=options.pdf)
+            page_count, layout_warnings = laid_out.page_count, list(laid_out.warnings)
+        produced["pdf"] = (data, page_count)
+    elif page_map is not None and "epub" in options.formats:
+        layout_warnings = list(page_map[2])
+    result.warnings += [f"weasyprint: {w}" for w in layout_warnings]
 
     if options.strict and result.warnings:
         raise SourceError([Diagnostic(_location(book), w, severity="error") for w in result.warnings])
-
-    with stage("write"), files.build_lock(out_dir):
-        targets = {kind: out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
-                   for kind in produced}
-        files.write_all({targets[kind]: data for kind, (data, _) in produced.items()})
-        for kind, (data, pages) in produced.items():
-            result.outputs.append(Written(targets[kind], kind, len(data), pages))
-    return result
+    # editions in a fixed order, whatever order they were finished in
+    ordered = {kind: produced[kind] for kind in FORMATS if kind in produced}
+    return _Produced(output_stem(book), ordered, fresh_layout)
 
 
 def _check_dossier_templates(root: Path) -> None:
@@ -260,17 +352,20 @@ def _location(book: Book):
     return Location(book.root / "dossier.yaml")
 
 
-def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path, laid_out: LaidOut,
-          options: BuildOptions) -> bytes:
+@dataclass(frozen=True)
+class _EpubParts:
+    """What the EPUB needs besides the page map, made while the PDF lays out."""
+
+    cover_png: bytes
+    css: str
+    fonts: dict[str, bytes]
+
+
+def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOptions) -> _EpubParts:
     from .writers import epub as epub_writer
     from .writers.cover import make_cover
     from .writers.page_starts import page_starts
 
-    # the PDF's one layout gives the print page numbers: no second layout pass
-    pages = laid_out.pages
-    documents = renderer.epub_documents(pages)
-    documents, page_list = epub_writer.insert_page_breaks(documents, pages,
-                                                          page_starts(laid_out.document, pages))
     footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
     cover_png = (book.cover.data if book.cover and book.cover.media_type == "image/png" else
                  make_cover(book.title, book.subtitle, book.publisher, footer, styles / "fonts"))
@@ -280,9 +375,18 @@ def _epub(book: Book, renderer: Renderer, settings: RenderSettings, styles: Path
         fonts = epub_writer.read_font_files(styles)
         css = (styles / "fonts.css").read_text(encoding="utf-8").replace("url(fonts/", "url(../fonts/") + "\n" + css
         css += '\nbody { font-family: "Charis SIL", serif; }\nh1, h2, h3, h4 { font-family: "Inter", sans-serif; }\n'
+    return _EpubParts(cover_png, css, fonts)
+
+
+def _epub(book: Book, renderer: Renderer, settings: RenderSettings, prepared: _EpubParts,
+          pages: dict[str, int]) -> bytes:
+    from .writers import epub as epub_writer
+
+    documents = renderer.epub_documents(pages)
+    documents, page_list = epub_writer.insert_page_breaks(documents, pages)
     parts = epub_writer.EpubParts(
         documents=documents, nav=renderer.epub_nav(page_list), cover_xhtml=renderer.epub_cover("images/cover.png"),
-        cover_png=cover_png, css=css, fonts=fonts,
+        cover_png=prepared.cover_png, css=prepared.css, fonts=prepared.fonts,
     )
     return epub_writer.build_epub(book, parts, timestamp=settings.timestamp,
                                   print_identifier=_print_identifier(book, options), has_page_list=bool(page_list))

@@ -1,0 +1,159 @@
+"""The build cache in the output folder: skip work whose inputs have not changed.
+
+Stdlib only, and imported before anything heavy: an unchanged rebuild must answer in a
+fraction of a second, without loading the dossier, Jinja2, pydantic or WeasyPrint.
+
+Two records live in ``OUT/.report-cache/``:
+- ``manifest.json``: the key of the last build and the outputs it wrote (name, size,
+  sha256, pages) with its warnings. A build whose key matches, and whose outputs are
+  still there byte for byte, has nothing to do.
+- ``pagemap-KEY.json``: the PDF layout's page of every anchor. The EPUB takes its print
+  page numbers from it, so `--epub` after any build of the same content and page
+  options needs no layout (and never imports WeasyPrint).
+
+A key digests the dossier folder (every file but hidden ones and the output folder),
+the styles, the templates, the builder's own code and version, SOURCE_DATE_EPOCH and the
+options. Anything not in the key must not change the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+CACHE_DIR = ".report-cache"
+MANIFEST = "manifest.json"
+PACKAGE = Path(__file__).resolve().parent
+_CHUNK = 1 << 20
+
+
+def _listed(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
+    """Files under ``folder`` in a stable order, without hidden parts, caches and ``exclude``."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__"
+                             and (here / d).resolve() not in exclude)
+        found += [here / name for name in sorted(filenames) if not name.startswith(".")]
+    return found
+
+
+def digest_files(folders: list[Path], *, exclude: tuple[Path, ...] = (), salt: str = "") -> str:
+    """The sha256 of every file's path (relative to its folder) and bytes, folder by folder."""
+    digest = hashlib.sha256(salt.encode())
+    excluded = tuple(Path(p).resolve() for p in exclude)
+    for number, folder in enumerate(folders):
+        for path in _listed(Path(folder), excluded):
+            digest.update(f"{number}:{path.relative_to(folder).as_posix()}\0".encode())
+            with open(path, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    digest.update(chunk)
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """The builder's own code and version: a changed checkout must not reuse old outputs."""
+    return digest_files([PACKAGE], salt=f"report {__version__}\n")
+
+
+def build_key(content_digest: str, options: dict) -> str:
+    """The key of one build: content, code, the reproducibility clock and the options."""
+    text = json.dumps({"content": content_digest, "code": code_digest(), "options": options,
+                       "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedOutput:
+    name: str  # file name inside the output folder
+    kind: str
+    size: int
+    sha256: str
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    key: str
+    outputs: tuple[CachedOutput, ...]
+    warnings: tuple[str, ...]
+
+
+class BuildCache:
+    """The cache records of one output folder."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.folder = self.out_dir / CACHE_DIR
+
+    def read_manifest(self) -> Manifest | None:
+        try:
+            data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            return Manifest(data["key"], tuple(CachedOutput(**o) for o in data["outputs"]),
+                            tuple(data["warnings"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no cache, or one from another version: build
+
+    def hit(self, key: str, kinds: tuple[str, ...]) -> Manifest | None:
+        """The manifest if it has this key and every wanted output is still there, unchanged."""
+        manifest = self.read_manifest()
+        if manifest is None or manifest.key != key:
+            return None
+        by_kind = {o.kind: o for o in manifest.outputs}
+        for kind in kinds:
+            cached = by_kind.get(kind)
+            if cached is None:
+                return None
+            path = self.out_dir / cached.name
+            try:
+                if path.stat().st_size != cached.size or file_sha256(path) != cached.sha256:
+                    return None
+            except OSError:
+                return None
+        return Manifest(key, tuple(by_kind[k] for k in kinds), manifest.warnings)
+
+    def write_manifest(self, key: str, outputs: list[tuple[str, str, bytes, int | None]],
+                       warnings: list[str]) -> None:
+        """Record a finished build: (file name, kind, bytes, pages) of each output."""
+        records = [{"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                    "pages": pages} for name, kind, data, pages in outputs]
+        self._write(MANIFEST, {"key": key, "outputs": records, "warnings": list(warnings)})
+
+    def read_page_map(self, key: str) -> tuple[dict[str, int], int, list[str]] | None:
+        """The cached layout facts (page of each anchor, page count, layout warnings)."""
+        try:
+            data = json.loads((self.folder / f"pagemap-{key}.json").read_text(encoding="utf-8"))
+            return {str(k): int(v) for k, v in data["pages"].items()}, int(data["page_count"]), list(data["warnings"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def write_page_map(self, key: str, pages: dict[str, int], page_count: int, warnings: list[str]) -> None:
+        """Keep one page map: older ones are removed so the folder does not grow."""
+        name = f"pagemap-{key}.json"
+        self._write(name, {"pages": pages, "page_count": page_count, "warnings": warnings})
+        for old in self.folder.glob("pagemap-*.json"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    def _write(self, name: str, data: dict) -> None:
+        from .writers.files import write_atomic
+
+        try:
+            self.folder.mkdir(exist_ok=True)
+            write_atomic(self.folder / name, json.dumps(data, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass  # a cache that cannot be written only costs time next build

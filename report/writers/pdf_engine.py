@@ -1,0 +1,132 @@
+"""The PDF layout in a separate process, so the other editions are made while it runs.
+
+The engine process starts (and imports WeasyPrint) while the builder still loads the
+dossier; it then lays the document out, sends the page map at once (the EPUB's print
+page numbers) and the PDF bytes when written. A fresh interpreter rather than a fork:
+the builder may run inside a threaded program (`report watch`), where fork is unsafe.
+The engine runs the very same lay_out() and write() as the serial path, so the bytes
+are the same.
+
+Messages on the engine's stdout are pickles with a length prefix, only ever between
+this process and its own child: (kind, payload) with kind "layout", "pdf" or "error".
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import ReportError
+from .pdf import PdfOptions
+
+_HEADER = struct.Struct("!Q")
+
+
+def _send(stream, kind: str, payload) -> None:
+    data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(size))
+
+
+class PdfEngine:
+    """A started engine process; give it the document with submit(), then ask for results."""
+
+    def __init__(self):
+        package_parent = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "report.writers.pdf_engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=env, cwd=package_parent,
+        )
+        self._layout = None
+
+    def submit(self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str,
+               write_pdf: bool) -> None:
+        request = {"html": html, "base_dir": str(base_dir), "styles_dir": str(styles_dir), "options": options,
+                   "identifier": identifier, "write_pdf": write_pdf}
+        _send(self._process.stdin, "request", request)
+        self._process.stdin.close()
+
+    def layout(self) -> tuple[dict[str, int], int, list[str]]:
+        """Wait for the layout: (page of each anchor, page count, WeasyPrint's warnings)."""
+        if self._layout is None:
+            self._layout = self._next("layout")
+        return self._layout
+
+    def pdf(self) -> tuple[bytes, list[str]]:
+        """Wait for the written PDF: (bytes, warnings of the write)."""
+        self.layout()
+        return self._next("pdf")
+
+    def close(self) -> None:
+        """End the engine (at once if its results are no longer wanted) and reap it."""
+        for stream in (self._process.stdin, self._process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+    def _next(self, expected: str):
+        try:
+            kind, payload = _receive(self._process.stdout)
+        except (EOFError, pickle.UnpicklingError):
+            code = self._process.wait()
+            raise ReportError(f"the PDF engine process ended unexpectedly (exit status {code})") from None
+        if kind == "error":
+            raise ReportError(f"the PDF layout failed: {payload}")
+        assert kind == expected, (kind, expected)
+        return payload
+
+
+def _serve() -> int:
+    """The engine side: import WeasyPrint now, then lay out the one document it is given."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the message stream
+    import weasyprint  # noqa: F401  (imported while the builder is still loading the dossier)
+
+    from . import pdf
+
+    try:
+        _, request = _receive(sys.stdin.buffer)
+    except EOFError:
+        return 0  # the builder stopped early (an error in the dossier): nothing to do
+    try:
+        laid_out = pdf.lay_out(request["html"], base_dir=Path(request["base_dir"]),
+                               styles_dir=Path(request["styles_dir"]), options=request["options"])
+        _send(out, "layout", (laid_out.pages, laid_out.page_count, list(laid_out.warnings)))
+        if request["write_pdf"]:
+            before = len(laid_out.warnings)
+            data = pdf.write(laid_out, identifier=request["identifier"], options=request["options"])
+            _send(out, "pdf", (data, laid_out.warnings[before:]))
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # reported to the builder, which raises it as its own error
+        import traceback
+
+        traceback.print_exc()
+        try:
+            _send(out, "error", f"{type(exc).__name__}: {exc}")
+        except BrokenPipeError:
+            pass
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_serve())
