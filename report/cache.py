@@ -10,6 +10,7 @@ Two records live in ``OUT/.report-cache/``:
 - ``pagemap-KEY.json``: the PDF layout's page of every anchor. The EPUB takes its print
   page numbers from it, so `--epub` after any build of the same content and page
   options needs no layout (and never imports WeasyPrint).
+- ``cover-KEY.png``: the drawn EPUB cover, slow to make and rarely changed.
 
 A key digests the dossier folder (every file but hidden ones and the output folder),
 the styles, the templates, the builder's own code and version, SOURCE_DATE_EPOCH and the
@@ -131,29 +132,43 @@ class BuildCache:
         """Record a finished build: (file name, kind, bytes, pages) of each output."""
         records = [{"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                     "pages": pages} for name, kind, data, pages in outputs]
-        self._write(MANIFEST, {"key": key, "outputs": records, "warnings": list(warnings)})
+        self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": list(warnings)},
+                                         sort_keys=True).encode("utf-8"))
 
     def read_page_map(self, key: str) -> tuple[dict[str, int], int, list[str]] | None:
         """The cached layout facts (page of each anchor, page count, layout warnings)."""
+        data = self.read_artifact("pagemap", key, ".json")
         try:
-            data = json.loads((self.folder / f"pagemap-{key}.json").read_text(encoding="utf-8"))
-            return {str(k): int(v) for k, v in data["pages"].items()}, int(data["page_count"]), list(data["warnings"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            record = json.loads(data)
+            return ({str(k): int(v) for k, v in record["pages"].items()}, int(record["page_count"]),
+                    [str(w) for w in record["warnings"]])
+        except (TypeError, ValueError, KeyError, AttributeError):
             return None
 
     def write_page_map(self, key: str, pages: dict[str, int], page_count: int, warnings: list[str]) -> None:
-        """Keep one page map: older ones are removed so the folder does not grow."""
-        name = f"pagemap-{key}.json"
-        self._write(name, {"pages": pages, "page_count": page_count, "warnings": warnings})
-        for old in self.folder.glob("pagemap-*.json"):
+        record = {"pages": pages, "page_count": page_count, "warnings": warnings}
+        self.write_artifact("pagemap", key, ".json", json.dumps(record, sort_keys=True).encode("utf-8"))
+
+    def read_artifact(self, kind: str, key: str, suffix: str) -> bytes | None:
+        """An intermediate product of an earlier build with the same key, or None."""
+        try:
+            return (self.folder / f"{kind}-{key}{suffix}").read_bytes()
+        except OSError:
+            return None
+
+    def write_artifact(self, kind: str, key: str, suffix: str, data: bytes) -> None:
+        """Keep one artifact of each kind: older ones are removed so the folder does not grow."""
+        name = f"{kind}-{key}{suffix}"
+        self._write(name, data)
+        for old in self.folder.glob(f"{kind}-*{suffix}"):
             if old.name != name:
                 old.unlink(missing_ok=True)
 
-    def _write(self, name: str, data: dict) -> None:
+    def _write(self, name: str, data: bytes) -> None:
         from .writers.files import write_atomic
 
         try:
             self.folder.mkdir(exist_ok=True)
-            write_atomic(self.folder / name, json.dumps(data, sort_keys=True).encode("utf-8"))
+            write_atomic(self.folder / name, data)
         except OSError:
             pass  # a cache that cannot be written only costs time next build

@@ -152,7 +152,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 
         engine = PdfEngine()  # starts now: WeasyPrint is imported while the dossier loads
     try:
-        produced = _produce(root, options, styles, digest, engine, page_map, stage, result)
+        produced = _produce(root, options, styles, digest, cache, engine, page_map, stage, result)
     finally:
         if engine is not None:
             engine.close()
@@ -177,8 +177,8 @@ class _Produced:
     layout: tuple[dict[str, int], int, list[str]] | None  # a fresh layout, for the cache
 
 
-def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, engine, page_map,
-             stage: Callable, result: BuildResult) -> _Produced:
+def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache: BuildCache, engine,
+             page_map, stage: Callable, result: BuildResult) -> _Produced:
     """Load, derive and make every edition in memory; nothing is written here.
 
     With an engine the PDF lays out in its own process while the HTML edition and the
@@ -229,7 +229,7 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, engin
 
     if "epub" in options.formats:
         with stage("epub parts"):
-            parts = _epub_parts(book, renderer, styles, options)
+            parts = _epub_parts(book, renderer, styles, options, cache, digest)
         if page_map is None:
             if engine is not None:
                 with stage("pdf layout"):
@@ -361,14 +361,22 @@ class _EpubParts:
     fonts: dict[str, bytes]
 
 
-def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOptions) -> _EpubParts:
+def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOptions, cache: BuildCache,
+                digest: str) -> _EpubParts:
     from .writers import epub as epub_writer
-    from .writers.cover import make_cover
-    from .writers.page_starts import page_starts
 
-    footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
-    cover_png = (book.cover.data if book.cover and book.cover.media_type == "image/png" else
-                 make_cover(book.title, book.subtitle, book.publisher, footer, styles / "fonts"))
+    if book.cover and book.cover.media_type == "image/png":
+        cover_png = book.cover.data
+    else:
+        footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
+        text = [book.title, book.subtitle, book.publisher, footer]
+        cover_key = build_key(digest, {"cover": text})  # the digest covers the fonts and the code
+        cover_png = None if options.force else cache.read_artifact("cover", cover_key, ".png")
+        if cover_png is None:
+            from .writers.cover import make_cover
+
+            cover_png = make_cover(*text, styles / "fonts")
+            cache.write_artifact("cover", cover_key, ".png", cover_png)
     css = (styles / "epub.css").read_text(encoding="utf-8")
     fonts = {}
     if options.epub_fonts:

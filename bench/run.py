@@ -1,0 +1,426 @@
+"""The benchmark: the builder against its physical floor (WeasyPrint alone) and against Pandoc.
+
+Every measurement is a whole process (wall time, CPU time of the process and its
+children, peak resident set of the largest of them), repeated after a warm-up; the
+table gives medians, and ratios as the median of ratios taken side by side in the same
+round, because the machine may be shared and absolute times from two runs do not compare.
+
+    python bench/run.py            # full: 30, 100 and 300 chapters; writes BENCHMARKS.md
+    python bench/run.py --quick    # 30 and 100 chapters, fewer runs
+    python bench/run.py --smoke    # 3 tiny chapters, one run: checks that it all runs (CI)
+
+The generated part of BENCHMARKS.md sits between two markers; the text around it (the
+profile notes) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+from generate import write_dossier  # noqa: E402
+
+BEGIN, END = "<!-- bench:begin (written by bench/run.py) -->", "<!-- bench:end -->"
+PY = sys.executable
+BUILD = [PY, str(REPO / "build.py")]
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mb: float
+    stdout: str = ""
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    def median(self, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in self.samples)
+
+
+def measure(cmd: list[str], *, cwd: Path = REPO, env: dict | None = None) -> Sample:
+    """Run one whole process; wall time, user+system CPU (children included), peak RSS."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({process.returncode}):\n"
+                               f"{err.read().decode('utf-8', 'replace')[-3000:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
+
+
+def rounds(runs: int, warmup: int, steps: dict[str, tuple[list[str], callable | None]]) -> dict[str, Series]:
+    """Run every step once per round, side by side; warm-up rounds are not kept."""
+    series = {name: Series() for name in steps}
+    for number in range(warmup + runs):
+        for name, (cmd, before) in steps.items():
+            if before:
+                before()
+            sample = measure(cmd)
+            if number >= warmup:
+                series[name].samples.append(sample)
+    return series
+
+
+def ratio(a: Series, b: Series, attr: str = "wall") -> float:
+    """The median of the per-round ratios a/b (both measured in the same rounds)."""
+    return statistics.median(getattr(x, attr) / getattr(y, attr) for x, y in zip(a.samples, b.samples))
+
+
+def pages_of(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(pdf)).pages)
+
+
+def pandoc_path() -> str | None:
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except (ImportError, OSError):
+        return None
+
+
+def stage_medians(series: Series) -> dict[str, float]:
+    """Median of each stage of the builder's --json timings."""
+    table: dict[str, list[float]] = {}
+    for sample in series.samples:
+        try:
+            for stage, seconds in json.loads(sample.stdout)["timings"].items():
+                table.setdefault(stage, []).append(seconds)
+        except (ValueError, KeyError):
+            pass
+    return {stage: statistics.median(values) for stage, values in table.items()}
+
+
+# -- the watch-mode measurement ---------------------------------------------------------------
+
+def watch_available() -> bool:
+    from report.cli import _parser
+
+    try:
+        _parser().parse_args(["watch", "x", "--port", "1"])
+    except SystemExit:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def measure_watch(dossier: Path, edits: int, warmup: int) -> list[float]:
+    """Seconds from saving a chapter to `report watch` serving HTML that has the change."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen([PY, "-m", "report", "watch", str(dossier), "--port", str(port)], cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while fetch(url) is None:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("report watch did not start serving")
+            time.sleep(0.1)
+        chapter = sorted(dossier.glob("[0-9]*.yaml"))[len(list(dossier.glob("[0-9]*.yaml"))) // 2]
+        original = chapter.read_text(encoding="utf-8")
+        times = []
+        for number in range(warmup + edits):
+            marker = f"Benchmarkmarker{number}x{os.getpid()}"
+            text = original.replace("body: |\n", f"body: |\n  {marker} opens this paragraph.\n", 1)
+            time.sleep(0.3)  # let the watcher settle after the previous rebuild
+            start = time.perf_counter()
+            chapter.write_text(text, encoding="utf-8")
+            while True:
+                page = fetch(url)
+                if page is not None and marker in page:
+                    break
+                if time.perf_counter() - start > 120:
+                    raise RuntimeError("the change was not served within 120 s")
+                time.sleep(0.005)
+            if number >= warmup:
+                times.append(time.perf_counter() - start)
+        chapter.write_text(original, encoding="utf-8")
+        return times
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def machine() -> list[str]:
+    mem_kb = 0
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import weasyprint
+
+    return [f"{os.cpu_count()} cores ({model}), {mem_kb / 1024 / 1024:.1f} GiB memory",
+            f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, {platform.system()} "
+            f"{platform.release()}"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the builder; write BENCHMARKS.md.")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="30 and 100 chapters, fewer runs")
+    mode.add_argument("--smoke", action="store_true", help="3 tiny chapters, one run (CI: it must run)")
+    parser.add_argument("--runs", type=int, help="measured runs per row (default: 5, quick 3, smoke 1)")
+    parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="the file to write")
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--note", default="", help="a line about the conditions, e.g. 'machine shared'")
+    args = parser.parse_args(argv)
+
+    if args.smoke:
+        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 1, 0, 1, (3,), 3, None
+    elif args.quick:
+        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 3, 1, 2, (30, 100), 100, REPO / "chapters"
+    else:
+        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 5, 1, 3, (30, 100, 300), 300, REPO / "chapters"
+    work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    if default is None:  # smoke: a tiny generated dossier stands in for the default one
+        default = write_dossier(work / "default-src", 3)
+
+    def log(message: str) -> None:
+        print(f"[bench {time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    rows: list[list[str]] = []
+    notes: list[str] = []
+
+    # 1 and 2: the default dossier, all editions, cold, against the floor
+    log("default dossier vs floor")
+    out = work / "default-out"
+    floor_dir = work / "floor-default"
+    subprocess.run([PY, str(HERE / "floor.py"), "dump", str(default), str(floor_dir)], check=True)
+    steps = {
+        "build": (BUILD + [str(default), "--out", str(out), "--force", "--json"], None),
+        "floor": ([PY, str(HERE / "floor.py"), "run", str(floor_dir), str(floor_dir / "floor.pdf")], None),
+    }
+    result = rounds(runs, warmup, steps)
+    build_ratio = ratio(result["build"], result["floor"])
+    rows.append(_row("1", "Default dossier, all editions, cold process (`--force`)", result["build"],
+                     f"{build_ratio:.2f}x floor", "<= 1.25x floor", build_ratio <= 1.25))
+    rows.append(_row("2", "Floor: WeasyPrint alone lays out and writes the builder's HTML", result["floor"],
+                     "1.00", "", None))
+    stages = stage_medians(result["build"])
+
+    # 3: the EPUB alone, beside Pandoc
+    log("EPUB alone vs pandoc")
+    pandoc = pandoc_path()
+    epub_file = next(out.glob("*.epub"))
+    markdown_file = work / "default.md"
+    subprocess.run([PY, str(HERE / "markdown.py"), str(default), str(markdown_file)], check=True)
+    steps = {"epub": (BUILD + [str(default), "--out", str(out), "--epub", "--json"],
+                      lambda: epub_file.unlink(missing_ok=True)),
+             "epub-cold": (BUILD + [str(default), "--out", str(work / "epub-cold"), "--epub", "--force", "--json"],
+                           None)}
+    if pandoc:
+        steps["pandoc"] = ([pandoc, str(markdown_file), "-o", str(work / "pandoc.epub"), "--toc"], None)
+    result = rounds(runs, warmup, steps)
+    if pandoc:
+        epub_ratio = ratio(result["epub"], result["pandoc"])
+        cold_ratio = ratio(result["epub-cold"], result["pandoc"])
+        rows.append(_row("3a", "EPUB alone, page map in the build cache (after a full build)", result["epub"],
+                         f"{epub_ratio:.2f}x pandoc", "<= 5x pandoc", epub_ratio <= 5))
+        rows.append(_row("3b", "EPUB alone, no cache: lays the PDF out for the page numbers", result["epub-cold"],
+                         f"{cold_ratio:.2f}x pandoc", "(none: a layout is the floor)", None))
+        rows.append(_row("3c", "Pandoc: the same content as Markdown -> EPUB", result["pandoc"], "1.00", "", None))
+    else:
+        rows.append(_row("3a", "EPUB alone, page map in the build cache (after a full build)", result["epub"],
+                         "pandoc not installed", "<= 5x pandoc", None))
+        rows.append(_row("3b", "EPUB alone, no cache: lays the PDF out for the page numbers", result["epub-cold"],
+                         "pandoc not installed", "", None))
+        rows.append(["3c", "Pandoc", "pandoc not installed (pip install pypandoc-binary)", "", "", "", "", ""])
+    epub_stages = stage_medians(result["epub"])
+
+    # 4: scale
+    scale_rows = []
+    per_page: dict[int, float] = {}
+    for chapters in scales:
+        log(f"{chapters} chapters")
+        source = write_dossier(work / f"gen-{chapters}", chapters)
+        scale_out = work / f"gen-{chapters}-out"
+        scale_floor = work / f"floor-{chapters}"
+        subprocess.run([PY, str(HERE / "floor.py"), "dump", str(source), str(scale_floor)], check=True)
+        steps = {
+            "build": (BUILD + [str(source), "--out", str(scale_out), "--force", "--json"], None),
+            "floor": ([PY, str(HERE / "floor.py"), "run", str(scale_floor), str(scale_floor / "floor.pdf")], None),
+        }
+        result = rounds(big_runs if chapters >= 100 else runs, warmup if chapters < 300 else 0, steps)
+        pages = pages_of(next(scale_out.glob("*.pdf")))
+        build_wall, floor_wall = result["build"].median("wall"), result["floor"].median("wall")
+        per_page[chapters] = build_wall / pages
+        scale_rows.append([str(chapters), str(pages), fmt_s(build_wall), f"{build_wall / pages * 1000:.1f} ms",
+                           fmt_s(floor_wall), f"{floor_wall / pages * 1000:.1f} ms",
+                           f"{ratio(result['build'], result['floor']):.2f}x",
+                           f"{result['build'].median('rss_mb'):.0f} MB", f"{result['floor'].median('rss_mb'):.0f} MB",
+                           _stages_text(stage_medians(result["build"]))])
+    largest = max(scales)
+    largest_ratio = float(scale_rows[-1][6].rstrip("x"))
+    largest_rss = float(scale_rows[-1][7].split()[0])
+    rows.append(["4a", f"{largest} chapters, all editions: wall time against the floor", scale_rows[-1][2], "",
+                 scale_rows[-1][7], f"{largest_ratio:.2f}x floor", "<= 1.3x floor", _met(largest_ratio <= 1.3)])
+    if len(scales) > 1:
+        growth = per_page[largest] / per_page[min(scales)]
+        rows.append(["4b", f"time per page at {largest} chapters / at {min(scales)}", "", "", "",
+                     f"{growth:.2f}", "<= 1.2", _met(growth <= 1.2)])
+    rows.append(["4c", f"peak memory at {largest} chapters (largest process)", "", "", scale_rows[-1][7], "",
+                 "<= 2 GB", _met(largest_rss <= 2048)])
+
+    # 5: unchanged rebuild
+    log("unchanged rebuild")
+    steps = {"default": (BUILD + [str(default), "--out", str(out), "--json"], None),
+             "largest": (BUILD + [str(work / f"gen-{largest}"), "--out", str(work / f"gen-{largest}-out"), "--json"],
+                         None)}
+    result = rounds(runs, 1, steps)
+    for name, label in (("default", "default dossier"), ("largest", f"{largest} chapters")):
+        wall = result[name].median("wall")
+        rows.append(_row("5", f"Rebuild with nothing changed, {label}", result[name], "", "< 0.3 s", wall < 0.3))
+        if '"cache"' not in result[name].samples[0].stdout:
+            notes.append(f"row 5 ({label}): the build did not report a cache stage")
+
+    # 6: watch mode
+    log("watch mode")
+    if not watch_available():
+        rows.append(["6", f"`report watch` at {watch_chapters} chapters: save to served", "not measured: watch "
+                     "mode not merged yet", "", "", "", "< 0.5 s", ""])
+    else:
+        source = work / f"gen-{watch_chapters}"
+        if not source.exists():
+            write_dossier(source, watch_chapters)
+        times = measure_watch(source, runs, 1)
+        median = statistics.median(times)
+        rows.append(["6", f"`report watch` at {watch_chapters} chapters: save to served", fmt_s(median), "", "",
+                     f"{len(times)} edits, max {fmt_s(max(times))}", "< 0.5 s", _met(median < 0.5)])
+
+    load_end = os.getloadavg()[0]
+    mode = "--smoke" if args.smoke else "--quick" if args.quick else ""
+    command = f"python bench/run.py {mode}".strip() + (f" --runs {args.runs}" if args.runs else "")
+    text = _document(rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end,
+                     args.note, pandoc)
+    _write(args.out, text)
+    log(f"wrote {args.out}")
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _met(ok: bool | None) -> str:
+    return "" if ok is None else ("met" if ok else "**not met**")
+
+
+def _row(number: str, label: str, series: Series, ratio_text: str, target: str, ok: bool | None) -> list[str]:
+    return [number, label, fmt_s(series.median("wall")), fmt_s(series.median("cpu")),
+            f"{series.median('rss_mb'):.0f} MB", ratio_text, target, _met(ok)]
+
+
+def _stages_text(stages: dict[str, float]) -> str:
+    return ", ".join(f"{name} {fmt_s(seconds)}" for name, seconds in stages.items() if seconds >= 0.005)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _document(rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end,
+              note, pandoc) -> str:
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    pandoc_version = "not installed"
+    if pandoc:
+        first = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()
+        pandoc_version = first[0] if first else "unknown"
+    lines = [BEGIN, "", f"Made {now} by `{command}` ({runs} measured runs after {warmup} warm-up per row; "
+             "medians; ratios are medians of per-round ratios measured side by side).", ""]
+    lines += [f"- Machine: {m}" for m in machine()]
+    lines += [f"- Pandoc: {pandoc_version}",
+              f"- Load average (1 min) at start / end: {load_start:.2f} / {load_end:.2f}"
+              + (f"; {note}" if note else "")]
+    lines += ["", "### The rows", ""]
+    lines += _table(["#", "measurement", "wall", "CPU", "peak RSS", "ratio", "target", ""], rows)
+    lines += ["", "### Scale (all editions, cold, against the floor on the same HTML)", ""]
+    lines += _table(["chapters", "PDF pages", "builder wall", "per page", "floor wall", "per page",
+                     "builder/floor", "builder peak RSS", "floor peak RSS", "builder stages (median)"], scale_rows)
+    lines += ["", f"Builder stages, default dossier (median): {_stages_text(stages)}.",
+              f"Builder stages, EPUB alone with the page map cached (median): {_stages_text(epub_stages)}.", "",
+              "Wall and CPU are for the whole process tree (the builder's PDF engine process included); peak "
+              "RSS is that of the largest single process. `pdf layout` and `pdf write` in the builder's stages "
+              "are the time the builder waited for its PDF engine, which runs beside it."]
+    lines += [f"- {n}" for n in notes]
+    lines += ["", END]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, block: str) -> None:
+    """Replace the generated block, keep everything else (the profile notes)."""
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            tail = rest.split(END, 1)[1]
+            path.write_text(head + block.rstrip("\n") + tail, encoding="utf-8")
+            return
+    path.write_text("# Benchmarks\n\nRegenerate with `python bench/run.py` (full) or `python bench/run.py --quick`"
+                    " whenever performance work lands.\n\n" + block, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
