@@ -124,10 +124,14 @@ def stage_medians(series: Series) -> dict[str, float]:
 # -- the watch-mode measurement ---------------------------------------------------------------
 
 def watch_available() -> bool:
+    import contextlib
+    import io
+
     from report.cli import _parser
 
     try:
-        _parser().parse_args(["watch", "x", "--port", "1"])
+        with contextlib.redirect_stderr(io.StringIO()):
+            _parser().parse_args(["watch", "x", "--port", "1"])
     except SystemExit:
         return False
     return True
