@@ -78,7 +78,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass
 class CachedOutput:
     name: str  # file name inside the output folder
     kind: str
@@ -132,6 +132,10 @@ class BuildCache:
         """Record a finished build: (file name, kind, bytes, pages) of each output."""
         records = [{"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                     "pages": pages} for name, kind, data, pages in outputs]
+        earlier = self.read_manifest()
+        if earlier is not None and earlier.key == key:  # `--epub` after a full build keeps the PDF's record
+            made = {kind for _, kind, _, _ in outputs}
+            records += [vars(o) for o in earlier.outputs if o.kind not in made]
         self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": list(warnings)},
                                          sort_keys=True).encode("utf-8"))
 

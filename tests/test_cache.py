@@ -145,3 +145,12 @@ def test_an_error_in_the_dossier_stops_the_engine(minimal, tmp_path):
     children = subprocess.run(["pgrep", "-P", str(__import__("os").getpid()), "-f", "pdf_engine"],
                               capture_output=True, text=True).stdout.split()
     assert children == []
+
+
+def test_one_edition_after_a_full_build_keeps_the_others_cached(tmp_path):
+    root = copy_dossier(EN_DOSSIER, tmp_path / "src")
+    out = tmp_path / "out"
+    build(root, BuildOptions(out_dir=out, formats=("html", "epub")))
+    next(out.glob("*.html")).unlink()
+    assert not build(root, BuildOptions(out_dir=out, formats=("html",))).cached
+    assert build(root, BuildOptions(out_dir=out, formats=("html", "epub"))).cached
