@@ -46,9 +46,14 @@ def dump(dossier: Path, work: Path) -> None:
 
 def run(work: Path, out: Path) -> None:
     """Lay out and write the dumped HTML with WeasyPrint, as the builder drives it."""
+    import gc
+
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    # as the builder's PDF engine does: the floor is the best WeasyPrint can do, not a straw man
+    gc.freeze()
+    gc.disable()
     settings = json.loads((work / "floor.json").read_text(encoding="utf-8"))
     fonts = FontConfiguration()
     stylesheets = [CSS(filename=settings["print_css"], font_config=fonts),
