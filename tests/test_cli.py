@@ -182,7 +182,7 @@ def test_build_prints_one_timed_line_per_stage_when_not_on_a_terminal(minimal, t
     assert main(["build", str(minimal()), "--out", str(tmp_path / "out"), "--html"]) == 0
     captured = capsys.readouterr()
     stages = [line.split()[0] for line in captured.err.splitlines() if re.fullmatch(r"  \S+ +\d+\.\d\d s", line)]
-    assert stages == ["load", "html", "write"], captured.err
+    assert stages == ["cache", "load", "html", "write"], captured.err
     assert re.search(r"^wrote .*\.html \([\d,]+ bytes\)$", captured.out, re.M)
     assert main(["build", str(minimal()), "--out", str(tmp_path / "out"), "--html", "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")
