@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .source.model import Chapter, DossierMeta
-
 KINDS = ("any", "dossier", "chapter")
 _DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 # Stricter than the model's pattern so an editor underlines month 13 too (the loader says why).
@@ -14,6 +12,8 @@ _EDITOR_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 def json_schema(kind: str = "any") -> dict:
     """The schema of dossier.yaml, of a chapter file, or of either ("any", told apart by `language`)."""
+    from .source.model import Chapter, DossierMeta  # pydantic: not on every command's start-up path
+
     meta = DossierMeta.model_json_schema()
     chapter = Chapter.model_json_schema()
     defs = {**meta.pop("$defs", {}), **chapter.pop("$defs", {})}
