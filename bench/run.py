@@ -59,21 +59,41 @@ class Series:
         return statistics.median(getattr(s, attr) for s in self.samples)
 
 
+# A small launcher forks and execs the measured command and reads its rusage. Linux keeps a
+# process's peak RSS across exec, so a command forked from this (large) runner would report
+# the runner's own size; forked from the launcher, it starts from a few megabytes.
+LAUNCHER = """
+import os, sys, time
+result, cmd = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(cmd[0], cmd)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(result, "w") as handle:
+    handle.write(f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def measure(cmd: list[str], *, cwd: Path = REPO, env: dict | None = None) -> Sample:
     """Run one whole process; wall time, user+system CPU (children included), peak RSS."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as out, \
+            tempfile.TemporaryFile() as err:
+        result = Path(scratch) / "result"
+        subprocess.run([PY, "-S", "-c", LAUNCHER, str(result), *map(str, cmd)], cwd=cwd, env=env, stdout=out,
+                       stderr=err, check=True)
+        wall, cpu, rss_kb, code = result.read_text().split()
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
-        if process.returncode != 0:
-            raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({process.returncode}):\n"
+        if int(code) != 0:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({code}):\n"
                                f"{err.read().decode('utf-8', 'replace')[-3000:]}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout)
+    return Sample(float(wall), float(cpu), int(rss_kb) / 1024, stdout)
 
 
 def rounds(runs: int, warmup: int, steps: dict[str, tuple[list[str], callable | None]]) -> dict[str, Series]:
