@@ -10,6 +10,7 @@ the builder, and WeasyPrint's own URL fetcher; nothing of `report` is imported.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,25 @@ def dump(dossier: Path, work: Path) -> None:
     }), encoding="utf-8")
 
 
+def _memoise_page_references() -> None:
+    """The builder's PDF engine caches pydyf's page references (a quadratic); so does the floor."""
+    import pydyf
+
+    original = getattr(pydyf.PDF, "page_references", None)
+    if not isinstance(original, property) or os.environ.get("FLOOR_UNPATCHED"):
+        return
+
+    def page_references(self):
+        kids = self.pages["Kids"]
+        cached = self.__dict__.get("_cached_page_references")
+        if cached is None or cached[0] != len(kids):
+            cached = (len(kids), original.fget(self))
+            self.__dict__["_cached_page_references"] = cached
+        return cached[1]
+
+    pydyf.PDF.page_references = property(page_references)
+
+
 def run(work: Path, out: Path) -> None:
     """Lay out and write the dumped HTML with WeasyPrint, as the builder drives it."""
     import gc
@@ -54,6 +74,7 @@ def run(work: Path, out: Path) -> None:
     # as the builder's PDF engine does: the floor is the best WeasyPrint can do, not a straw man
     gc.freeze()
     gc.disable()
+    _memoise_page_references()
     settings = json.loads((work / "floor.json").read_text(encoding="utf-8"))
     fonts = FontConfiguration()
     stylesheets = [CSS(filename=settings["print_css"], font_config=fonts),
