@@ -139,18 +139,23 @@ class BuildCache:
         self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": list(warnings)},
                                          sort_keys=True).encode("utf-8"))
 
-    def read_page_map(self, key: str) -> tuple[dict[str, int], int, list[str]] | None:
-        """The cached layout facts (page of each anchor, page count, layout warnings)."""
+    def read_page_map(self, key: str) -> tuple | None:
+        """The cached layout facts: page of each anchor, page count, warnings, page starts."""
         data = self.read_artifact("pagemap", key, ".json")
         try:
+            from .writers.page_starts import PageStart
+
             record = json.loads(data)
             return ({str(k): int(v) for k, v in record["pages"].items()}, int(record["page_count"]),
-                    [str(w) for w in record["warnings"]])
+                    [str(w) for w in record["warnings"]],
+                    [PageStart(int(page), str(element), int(words)) for page, element, words in record["starts"]])
         except (TypeError, ValueError, KeyError, AttributeError):
             return None
 
-    def write_page_map(self, key: str, pages: dict[str, int], page_count: int, warnings: list[str]) -> None:
-        record = {"pages": pages, "page_count": page_count, "warnings": warnings}
+    def write_page_map(self, key: str, pages: dict[str, int], page_count: int, warnings: list[str],
+                       starts: list) -> None:
+        record = {"pages": pages, "page_count": page_count, "warnings": warnings,
+                  "starts": [[s.page, s.element_id, s.words_before] for s in starts]}
         self.write_artifact("pagemap", key, ".json", json.dumps(record, sort_keys=True).encode("utf-8"))
 
     def read_artifact(self, kind: str, key: str, suffix: str) -> bytes | None:

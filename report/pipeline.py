@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -141,6 +143,13 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         result.warnings = list(hit.warnings)
         result.cached = True
         return result
+    with _dossier_code_errors(root):
+        return _build_uncached(root, options, styles, out_dir, cache, digest, key, stage, result)
+
+
+def _build_uncached(root: Path, options: BuildOptions, styles: Path, out_dir: Path, cache: BuildCache,
+                    digest: str, key: str, stage: Callable, result: BuildResult) -> BuildResult:
+    """Everything a build does when the cache cannot answer."""
 
     # The EPUB's print page numbers come from the PDF layout of the same content and page options.
     layout_key = build_key(digest, {"pdf": asdict(options.pdf)})
@@ -160,12 +169,14 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         cache.write_page_map(layout_key, *produced.layout)
 
     with stage("write"), files.build_lock(out_dir):
+        stem = produced.stem
+        targets = {kind: out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
+                   for kind in produced.editions}
+        files.write_all({targets[kind]: data for kind, (data, _) in produced.editions.items()})
         records = []
         for kind, (data, pages) in produced.editions.items():
-            target = out_dir / f"{produced.stem}.{kind}"
-            files.write_atomic(target, data)
-            result.outputs.append(Written(target, kind, len(data), pages))
-            records.append((target.name, kind, data, pages))
+            result.outputs.append(Written(targets[kind], kind, len(data), pages))
+            records.append((targets[kind].name, kind, data, pages))
         cache.write_manifest(key, records, result.warnings)
     return result
 
@@ -174,7 +185,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
 class _Produced:
     stem: str
     editions: dict[str, tuple[bytes, int | None]]  # kind -> (bytes, pages)
-    layout: tuple[dict[str, int], int, list[str]] | None  # a fresh layout, for the cache
+    layout: tuple | None  # a fresh layout (pages, page count, warnings, page starts), for the cache
 
 
 def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache: BuildCache, engine,
@@ -236,10 +247,10 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache
                     page_map = engine.layout()
             else:
                 laid_out = lay_out_here()
-                page_map = (laid_out.pages, laid_out.page_count, list(laid_out.warnings))
+                page_map = _layout_facts(laid_out)
             fresh_layout = page_map
         with stage("epub"):
-            produced["epub"] = (_epub(book, renderer, settings, parts, page_map[0]), None)
+            produced["epub"] = (_epub(book, renderer, settings, parts, page_map[0], page_map[3], options), None)
 
     layout_warnings: list[str] = []
     if write_pdf:
@@ -255,7 +266,7 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache
 
             if laid_out is None:
                 laid_out = lay_out_here()
-                fresh_layout = (laid_out.pages, laid_out.page_count, list(laid_out.warnings))
+                fresh_layout = _layout_facts(laid_out)
             with stage("pdf write"):
                 data = pdf_writer.write(laid_out, identifier=book.identifier, options=options.pdf)
             page_count, layout_warnings = laid_out.page_count, list(laid_out.warnings)
@@ -264,10 +275,19 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache
         layout_warnings = list(page_map[2])
     result.warnings += [f"weasyprint: {w}" for w in layout_warnings]
 
+    if options.handout:
+        from .writers import handout as handout_writer
+
+        with stage("handout"):
+            handout = handout_writer.build_handout(renderer.render("handout.html", "pdf"), base_dir=book.root,
+                                                   styles_dir=styles, identifier=book.identifier)
+            produced["handout"] = (handout.data, handout.sheets * 2)
+        result.warnings += [f"weasyprint (handout): {w}" for w in handout.warnings]
+
     if options.strict and result.warnings:
         raise SourceError([Diagnostic(_location(book), w, severity="error") for w in result.warnings])
     # editions in a fixed order, whatever order they were finished in
-    ordered = {kind: produced[kind] for kind in FORMATS if kind in produced}
+    ordered = {kind: produced[kind] for kind in (*FORMATS, "handout") if kind in produced}
     return _Produced(output_stem(book), ordered, fresh_layout)
 
 
@@ -297,14 +317,11 @@ def _dossier_code_errors(root: Path):
     import jinja2
 
     from .errors import Location
-    from .writers.fetcher import RefusedResource
 
     _check_dossier_templates(root)
     folder = (root / "templates").resolve()
     try:
         yield
-    except RefusedResource as refused:
-        raise SourceError([_refused_diagnostic(root, refused.url, refused.why)]) from None
     except jinja2.TemplateError as exc:
         where = None
         if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
@@ -316,6 +333,12 @@ def _dossier_code_errors(root: Path):
             raise  # an error in a shipped template is a bug, not the user's
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError([Diagnostic(where, f"template error: {message}", field="templates")]) from None
+    except BaseException as exc:
+        # the fetcher module imports WeasyPrint: look for its exception only if it was loaded
+        fetcher = sys.modules.get(f"{__package__}.writers.fetcher")
+        if fetcher is not None and isinstance(exc, fetcher.RefusedResource):
+            raise SourceError([_refused_diagnostic(root, exc.url, exc.why)]) from None
+        raise
 
 
 def _refused_diagnostic(root: Path, url: str, why: str) -> Diagnostic:
@@ -344,6 +367,14 @@ def _refused_diagnostic(root: Path, url: str, why: str) -> Diagnostic:
                                           f"resource '{url}' refused: {why}; only files in the dossier folder "
                                           "are used")
     return Diagnostic(Location(root), f"resource '{url}' refused: {why}")
+
+
+def _layout_facts(laid_out) -> tuple:
+    """What the EPUB and the cache need of a layout: pages, page count, warnings, page starts."""
+    from .writers.page_starts import page_starts
+
+    return (laid_out.pages, laid_out.page_count, list(laid_out.warnings),
+            page_starts(laid_out.document, laid_out.pages))
 
 
 def _location(book: Book):
@@ -387,11 +418,12 @@ def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOpti
 
 
 def _epub(book: Book, renderer: Renderer, settings: RenderSettings, prepared: _EpubParts,
-          pages: dict[str, int]) -> bytes:
+          pages: dict[str, int], starts: list, options: BuildOptions) -> bytes:
     from .writers import epub as epub_writer
 
+    # the PDF's one layout gives the print page numbers and where each page begins: no second pass
     documents = renderer.epub_documents(pages)
-    documents, page_list = epub_writer.insert_page_breaks(documents, pages)
+    documents, page_list = epub_writer.insert_page_breaks(documents, pages, starts)
     parts = epub_writer.EpubParts(
         documents=documents, nav=renderer.epub_nav(page_list), cover_xhtml=renderer.epub_cover("images/cover.png"),
         cover_png=prepared.cover_png, css=prepared.css, fonts=prepared.fonts,

@@ -60,8 +60,8 @@ class PdfEngine:
         _send(self._process.stdin, "request", request)
         self._process.stdin.close()
 
-    def layout(self) -> tuple[dict[str, int], int, list[str]]:
-        """Wait for the layout: (page of each anchor, page count, WeasyPrint's warnings)."""
+    def layout(self) -> tuple:
+        """Wait for the layout: (page of each anchor, page count, WeasyPrint's warnings, page starts)."""
         if self._layout is None:
             self._layout = self._next("layout")
         return self._layout
@@ -90,6 +90,10 @@ class PdfEngine:
             raise ReportError(f"the PDF engine process ended unexpectedly (exit status {code})") from None
         if kind == "error":
             raise ReportError(f"the PDF layout failed: {payload}")
+        if kind == "refused":  # the dossier asked for a resource outside its folder: the user's error
+            from .fetcher import RefusedResource
+
+            raise RefusedResource(*payload)
         assert kind == expected, (kind, expected)
         return payload
 
@@ -144,14 +148,24 @@ def _serve() -> int:
     try:
         laid_out = pdf.lay_out(request["html"], base_dir=Path(request["base_dir"]),
                                styles_dir=Path(request["styles_dir"]), options=request["options"])
-        _send(out, "layout", (laid_out.pages, laid_out.page_count, list(laid_out.warnings)))
+        from .page_starts import page_starts
+
+        _send(out, "layout", (laid_out.pages, laid_out.page_count, list(laid_out.warnings),
+                              page_starts(laid_out.document, laid_out.pages)))
         if request["write_pdf"]:
             before = len(laid_out.warnings)
             data = pdf.write(laid_out, identifier=request["identifier"], options=request["options"])
             _send(out, "pdf", (data, laid_out.warnings[before:]))
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # reported to the builder, which raises it as its own error
+    except BaseException as exc:  # reported to the builder, which raises it as its own error
+        from .fetcher import RefusedResource
+
+        if isinstance(exc, RefusedResource):
+            _send(out, "refused", (exc.url, exc.why))
+            return 1
+        if not isinstance(exc, Exception):
+            raise
         import traceback
 
         traceback.print_exc()
