@@ -356,12 +356,13 @@ def test_usage_mistake_is_a_user_error(good, capsys):
 
 
 def test_internal_error_says_bug_and_hides_traceback_unless_debug(tmp_path, good, capsys, monkeypatch):
-    import report.pipeline
+    import report.derive.book
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("deliberate")
 
-    monkeypatch.setattr(report.pipeline, "derive_book", broken)
+    # the pipeline imports its stages where it uses them (a cached rebuild loads none)
+    monkeypatch.setattr(report.derive.book, "derive_book", broken)
     root = write_dossier(tmp_path / "ok", {})
     assert main(["build", str(root), "--out", str(good.out), "--html"]) == 2
     err = capsys.readouterr().err
