@@ -364,11 +364,11 @@ def test_internal_error_says_bug_and_hides_traceback_unless_debug(tmp_path, good
     # the pipeline imports its stages where it uses them (a cached rebuild loads none)
     monkeypatch.setattr(report.derive.book, "derive_book", broken)
     root = write_dossier(tmp_path / "ok", {})
-    assert main(["build", str(root), "--out", str(good.out), "--html"]) == 2
+    assert main(["build", str(root), "--out", str(good.out), "--html", "--force"]) == 2
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: deliberate" in err and "This is a bug" in err
     assert "Traceback" not in err
-    assert main(["--debug", "build", str(root), "--out", str(good.out), "--html"]) == 2
+    assert main(["--debug", "build", str(root), "--out", str(good.out), "--html", "--force"]) == 2
     assert "Traceback" in capsys.readouterr().err
     good.assert_unchanged()
 
