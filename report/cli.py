@@ -167,6 +167,7 @@ def _build(args) -> int:
     if args.json:
         print(json.dumps({
             "ok": True,
+            "cached": result.cached,
             "outputs": [{"path": str(w.path), "kind": w.kind, "bytes": w.size, "pages": w.pages}
                         for w in result.outputs],
             "warnings": result.warnings, "errors": [],
@@ -176,9 +177,12 @@ def _build(args) -> int:
     if not args.quiet:
         for warning in result.warnings:
             print(warning, file=sys.stderr)
+        verb = "up to date" if result.cached else "wrote"  # nothing changed: the last build's files were kept
         for written in result.outputs:
             pages = f", {written.pages} pages" if written.pages else ""
-            print(f"wrote {written.path} ({written.size:,} bytes{pages})")
+            print(f"{verb} {written.path} ({written.size:,} bytes{pages})")
+        if result.cached:
+            print("nothing changed since the last build (use --force to build again)")
     return EXIT_OK
 
 
