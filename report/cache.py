@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +52,35 @@ def digest_files(folders: list[Path], *, exclude: tuple[Path, ...] = (), salt: s
     for number, folder in enumerate(folders):
         for path in _listed(Path(folder), excluded):
             digest.update(f"{number}:{path.relative_to(folder).as_posix()}\0".encode())
-            with open(path, "rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    digest.update(chunk)
+            _digest_content(digest, path)
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+_MAX_HASHED = 64 << 20
+
+
+def _digest_content(digest, path: Path) -> None:
+    """A file's bytes; never open a FIFO or device (it would block or never end).
+
+    A dossier folder is untrusted: a file there may be a FIFO, a link to /dev/zero or
+    a huge file. Only regular files are read, and one over 64 MiB counts by its size
+    and time (the loader refuses such files anyway).
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        digest.update(b"<missing>")
+        return
+    if not stat.S_ISREG(info.st_mode):
+        digest.update(f"<not a file {stat.S_IFMT(info.st_mode)}>".encode())
+        return
+    if info.st_size > _MAX_HASHED:
+        digest.update(f"<{info.st_size} {info.st_mtime_ns}>".encode())
+        return
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
 
 
 def code_digest() -> str:

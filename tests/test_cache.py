@@ -154,3 +154,22 @@ def test_one_edition_after_a_full_build_keeps_the_others_cached(tmp_path):
     next(out.glob("*.html")).unlink()
     assert not build(root, BuildOptions(out_dir=out, formats=("html",))).cached
     assert build(root, BuildOptions(out_dir=out, formats=("html", "epub"))).cached
+
+
+def test_cache_key_never_reads_fifos_or_devices(tmp_path):
+    """An untrusted dossier may hold a FIFO or a link to /dev/zero: hashing must not block."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("x: 1\n", encoding="utf-8")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero.bin").symlink_to("/dev/zero")
+    code = ("import sys; from pathlib import Path; from report.cache import digest_files; "
+            "print(digest_files([Path(sys.argv[1])]))")
+    run = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.strip()) == 64
