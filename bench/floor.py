@@ -47,21 +47,12 @@ def dump(dossier: Path, work: Path) -> None:
 
 def _memoise_page_references() -> None:
     """The builder's PDF engine caches pydyf's page references (a quadratic); so does the floor."""
-    import pydyf
-
-    original = getattr(pydyf.PDF, "page_references", None)
-    if not isinstance(original, property) or os.environ.get("FLOOR_UNPATCHED"):
+    if os.environ.get("FLOOR_UNPATCHED"):
         return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from report.writers.pdf_engine import _memoise_page_references as memoise
 
-    def page_references(self):
-        kids = self.pages["Kids"]
-        cached = self.__dict__.get("_cached_page_references")
-        if cached is None or cached[0] != len(kids):
-            cached = (len(kids), original.fget(self))
-            self.__dict__["_cached_page_references"] = cached
-        return cached[1]
-
-    pydyf.PDF.page_references = property(page_references)
+    memoise()
 
 
 def run(work: Path, out: Path) -> None:
