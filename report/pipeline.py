@@ -387,17 +387,20 @@ def _location(book: Book):
 class _EpubParts:
     """What the EPUB needs besides the page map, made while the PDF lays out."""
 
-    cover_png: bytes
+    cover_png: bytes  # the cover image's bytes (PNG, or the dossier's own JPEG)
     css: str
     fonts: dict[str, bytes]
+    cover_name: str = "images/cover.png"
 
 
 def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOptions, cache: BuildCache,
                 digest: str) -> _EpubParts:
     from .writers import epub as epub_writer
 
-    if book.cover and book.cover.media_type == "image/png":
+    cover_name = "images/cover.png"
+    if book.cover and book.cover.media_type in ("image/png", "image/jpeg"):  # what every store shows
         cover_png = book.cover.data
+        cover_name = "images/cover.jpg" if book.cover.media_type == "image/jpeg" else cover_name
     else:
         footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
         text = [book.title, book.subtitle, book.publisher, footer]
@@ -414,7 +417,7 @@ def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOpti
         fonts = epub_writer.read_font_files(styles)
         css = (styles / "fonts.css").read_text(encoding="utf-8").replace("url(fonts/", "url(../fonts/") + "\n" + css
         css += '\nbody { font-family: "Charis SIL", serif; }\nh1, h2, h3, h4 { font-family: "Inter", sans-serif; }\n'
-    return _EpubParts(cover_png, css, fonts)
+    return _EpubParts(cover_png, css, fonts, cover_name)
 
 
 def _epub(book: Book, renderer: Renderer, settings: RenderSettings, prepared: _EpubParts,
@@ -425,8 +428,8 @@ def _epub(book: Book, renderer: Renderer, settings: RenderSettings, prepared: _E
     documents = renderer.epub_documents(pages)
     documents, page_list = epub_writer.insert_page_breaks(documents, pages, starts)
     parts = epub_writer.EpubParts(
-        documents=documents, nav=renderer.epub_nav(page_list), cover_xhtml=renderer.epub_cover("images/cover.png"),
-        cover_png=prepared.cover_png, css=prepared.css, fonts=prepared.fonts,
+        documents=documents, nav=renderer.epub_nav(page_list), cover_xhtml=renderer.epub_cover(prepared.cover_name),
+        cover_png=prepared.cover_png, css=prepared.css, fonts=prepared.fonts, cover_name=prepared.cover_name,
     )
     return epub_writer.build_epub(book, parts, timestamp=settings.timestamp,
                                   print_identifier=_print_identifier(book, options), has_page_list=bool(page_list))

@@ -596,3 +596,31 @@ def test_epubjs_shows_the_quote_index_with_page_numbers(default_build, artifacts
     assert source.strings["quote_index"] in result.visible_text
     assert re.search(re.escape(source.strings["page_short"]) + r"\s\d+", result.visible_text)
 
+
+
+def test_a_dossiers_jpeg_cover_is_the_epub_cover(make_dossier, tmp_path):
+    """Stores show the cover-image: a dossier's own JPEG is used as it is, not replaced."""
+    import io
+
+    from PIL import Image
+
+    from report.pipeline import BuildOptions, build
+
+    picture = io.BytesIO()
+    Image.new("RGB", (600, 900), (20, 60, 120)).save(picture, format="JPEG")
+    root = make_dossier({
+        "dossier.yaml": "title: Cover test\nlanguage: en\ndate: '2024-01-02'\ncover: cover.jpg\n",
+        "01-a.yaml": "title: A\nbody: Text.\n",
+        "cover.jpg": picture.getvalue(),
+    })
+    result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("epub",)))
+    epub = result.outputs[0].path
+    with zipfile.ZipFile(epub) as z:
+        assert z.read("EPUB/images/cover.jpg") == picture.getvalue()
+        opf = z.read("EPUB/content.opf").decode()
+        cover_page = z.read("EPUB/text/cover.xhtml").decode()
+    assert re.search(r'<item[^>]*href="images/cover.jpg"[^>]*properties="cover-image"', opf) or \
+        re.search(r'<item[^>]*properties="cover-image"[^>]*href="images/cover.jpg"', opf), opf
+    assert "image/jpeg" in opf and 'src="../images/cover.jpg"' in cover_page
+    messages = run_epubcheck([epub])[epub]
+    assert summarize(messages) == (0, 0, 0), format_epubcheck_messages(messages)

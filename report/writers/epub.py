@@ -31,6 +31,7 @@ class EpubParts:
     cover_png: bytes
     css: str
     fonts: dict[str, bytes]  # name inside the EPUB -> font bytes (empty: no embedding)
+    cover_name: str = "images/cover.png"  # .png, or .jpg for a dossier's own JPEG cover
 
 
 def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
@@ -192,7 +193,7 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     for image in book.images:
         ebook.add_item(epub.EpubItem(uid=f"img-{image.epub_name.split('/')[-1].split('.')[0]}",
                                      file_name=image.epub_name, media_type=image.media_type, content=image.data))
-    ebook.set_cover("images/cover.png", parts.cover_png, create_page=False)
+    ebook.set_cover(parts.cover_name, parts.cover_png, create_page=False)
 
     cover_page = _document("cover", "text/cover.xhtml", parts.cover_xhtml)
     ebook.add_item(cover_page)
