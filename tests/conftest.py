@@ -42,21 +42,27 @@ def en_build(tmp_path_factory) -> Built:
     return _build(EN_DOSSIER, tmp_path_factory.mktemp("en"))
 
 
+def write_files(root: Path, files: dict[str, str | bytes | None]) -> Path:
+    """Write {file name: text or bytes} under ``root`` (None leaves a file out); returns root."""
+    root.mkdir(parents=True, exist_ok=True)
+    for file_name, content in files.items():
+        if content is None:
+            continue
+        path = root / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def make_dossier(tmp_path):
     """Write a dossier from {file name: YAML text}; returns its folder."""
 
     def make(files: dict[str, str | bytes], name: str = "dossier") -> Path:
-        root = tmp_path / name
-        root.mkdir(parents=True, exist_ok=True)
-        for file_name, content in files.items():
-            path = root / file_name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
-        return root
+        return write_files(tmp_path / name, files)
 
     return make
 

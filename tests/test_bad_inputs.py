@@ -21,26 +21,16 @@ import pytest
 
 from report.cli import main
 
-from .conftest import MINIMAL_CHAPTER, MINIMAL_META
+from .conftest import MINIMAL_CHAPTER, MINIMAL_META, write_files
 
 CHAPTER = "01-chapter.yaml"
 META = "dossier.yaml"
 
 
 def write_dossier(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    content: dict[str, str | bytes] = {META: MINIMAL_META, CHAPTER: MINIMAL_CHAPTER}
-    content.update(files)
-    for name, text in content.items():
-        if text is None:  # leave this file out
-            continue
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+    content: dict[str, str | bytes | None] = {META: MINIMAL_META, CHAPTER: MINIMAL_CHAPTER}
+    content.update(files)  # None leaves a file out
+    return write_files(root, content)
 
 
 @dataclass
