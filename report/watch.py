@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ReportError, SourceError
+from .folder import is_inside
 from .pipeline import BuildOptions, build
 
 EVENTS_PATH = "/__report/events"
@@ -201,7 +202,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
         def relevant(change, path: str) -> bool:
             target = Path(path)
             # Our own output (when --out is inside the dossier) and editor backup files are not sources.
-            return not (target.is_relative_to(out) or target.name.startswith((".", "#")) or target.name.endswith("~"))
+            return not (is_inside(target, out) or target.name.startswith((".", "#")) or target.name.endswith("~"))
 
         # The watcher starts after the first build: a save in between raises no event. A timeout
         # yields now and then, and a cheap look at the files' sizes and times catches such a save.
@@ -224,7 +225,7 @@ def _snapshot(root: Path, out: Path) -> dict[str, tuple[int, int]]:
     found = {}
     for path in root.rglob("*"):
         try:
-            if path.is_file() and not path.is_relative_to(out) and not path.name.startswith("."):
+            if path.is_file() and not is_inside(path, out) and not path.name.startswith("."):
                 stat = path.stat()
                 found[str(path)] = (stat.st_size, stat.st_mtime_ns)
         except OSError:  # removed while we looked: the next look sees it gone

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Collector, Location
+from ..folder import is_inside
 from .model import Chapter, DossierMeta
 from .yamlfile import YamlDocument, dotted, read_yaml
 
@@ -108,15 +109,10 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
                    collector: Collector) -> list[Path]:
     if meta is not None and meta.chapters is not None:
         paths = []
-        resolved_root = root.resolve()
         for index, name in enumerate(meta.chapters):
             where = meta_doc.locate(("chapters", index)) if meta_doc else Location(root / META_FILE)
             candidate = root / name
-            try:
-                inside = candidate.resolve().is_relative_to(resolved_root)
-            except (OSError, RuntimeError):
-                inside = False
-            if not inside or Path(name).is_absolute():
+            if not is_inside(candidate, root) or Path(name).is_absolute():
                 collector.error(where, f"'{name}' is outside the dossier folder", field=f"chapters[{index}]")
                 continue
             if not candidate.is_file():
@@ -129,7 +125,7 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
                             "the chapter list is empty", field="chapters")
         return paths
     paths = sorted(p for p in root.glob("*.yaml") if p.name != META_FILE and p.is_file())
-    inside = [p for p in paths if p.resolve().is_relative_to(root.resolve())]
+    inside = [p for p in paths if is_inside(p, root)]
     for path in paths:
         if path not in inside:  # a link out of the folder: say so rather than drop the chapter
             collector.error(Location(path), "is a link to a file outside the dossier folder")
@@ -189,7 +185,7 @@ def _check_inside(doc: YamlDocument, name: str, loc: tuple, collector: Collector
     except (OSError, RuntimeError):
         collector.error(where, f"'{name}' cannot be resolved", field=dotted(loc))
         return
-    if not resolved.is_relative_to(root):
+    if not is_inside(resolved, root):
         collector.error(where, f"'{name}' is outside the dossier folder", field=dotted(loc))
     elif not resolved.is_file():
         collector.error(where, f"file '{name}' not found", field=dotted(loc))

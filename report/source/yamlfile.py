@@ -18,6 +18,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Collector, Location
+from ..folder import is_inside
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 40
@@ -94,7 +95,7 @@ def read_yaml(path: Path, collector: Collector, *, display: Path | None = None) 
     try:
         # a dossier file linked to one outside its folder (dossier.yaml -> /etc/shadow) is not read:
         # its lines would be echoed in error messages
-        if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        if path.is_symlink() and not is_inside(path, path.parent):
             collector.error(Location(shown), "is a link to a file outside the dossier folder")
             return None
         if path.exists() and not path.is_file() and not path.is_dir():  # a FIFO would block the read forever

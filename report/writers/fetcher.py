@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..folder import is_inside
+
 MAX_RESOURCE_BYTES = 16 * 1024 * 1024
 LOGGER = logging.getLogger("report.fetcher")
 
@@ -41,7 +43,7 @@ class FolderFetcher(URLFetcher):
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError, ValueError):
             self._refuse(url, "file not found")
-        if not any(resolved.is_relative_to(root) for root in self.roots):
+        if not any(is_inside(resolved, root) for root in self.roots):
             self._refuse(url, "outside the dossier and style folders")
         if not resolved.is_file():
             self._refuse(url, "not a file")
