@@ -77,8 +77,7 @@ class Renderer:
             "pages": {},
         }
         self._files = {c.anchor: c.file_name for c in book.chapters}
-        self._files.update({"timeline": "text/timeline.xhtml", "quote-index": "text/quote-index.xhtml",
-                            "imprint": "text/imprint.xhtml"})
+        self._files.update({a.anchor: a.epub_document for a in book.appendices})
         for chapter in book.chapters:
             for quote in chapter.quotes.values():
                 self._files[quote.anchor] = chapter.file_name
@@ -106,12 +105,9 @@ class Renderer:
         for chapter in self.book.chapters:
             docs[chapter.file_name] = self.render("epub/chapter.xhtml", "epub", chapter=chapter, pages=pages,
                                                   doc_title=chapter.title_plain)
-        docs["text/timeline.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="timeline.html",
-                                                  pages=pages, doc_title=self.book.strings["timeline"])
-        docs["text/quote-index.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="quote_index.html",
-                                                     pages=pages, doc_title=self.book.strings["quote_index"])
-        docs["text/imprint.xhtml"] = self.render("epub/appendix.xhtml", "epub", part="imprint.html",
-                                                 pages=pages, doc_title=self.book.strings["imprint"])
+        for appendix in self.book.appendices:
+            docs[appendix.epub_document] = self.render("epub/appendix.xhtml", "epub", part=appendix.template,
+                                                       pages=pages, doc_title=self.book.strings[appendix.title_key])
         return docs
 
     def epub_cover(self, image_name: str) -> str:

@@ -15,8 +15,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..errors import Collector, Location
+from ..folder import is_inside
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
+from .appendices import APPENDICES, Appendix
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
 from .sanitize import inspect, safe_link
@@ -119,6 +121,7 @@ class Book:
     timeline: tuple[EventView, ...]
     quote_index: tuple[SpeakerGroup, ...]
     images: tuple[Image, ...]
+    appendices: tuple[Appendix, ...] = APPENDICES  # after the chapters, in this order, in every edition
 
     @property
     def strings(self) -> dict[str, str]:
@@ -338,7 +341,7 @@ def _check_image(root: Path, src: str, where: Location, collector: Collector, *,
         collector.error(where, f"image '{shown}' cannot be read", field=field)
         return None
     # containment first: the answer must not tell whether a file outside the folder exists
-    if not resolved.is_relative_to(root.resolve()):
+    if not is_inside(resolved, root):
         collector.error(where, f"image '{shown}' is outside the dossier folder (links are followed)", field=field)
         return None
     if not resolved.exists():

@@ -98,21 +98,14 @@ class Language:
     def locale(self) -> Locale:
         return Locale.parse(self.tag, sep="-")
 
-    def t(self, key: str) -> str:
-        """A UI string in this language (English when the language has no table)."""
-        return STRINGS.get(self.base, STRINGS["en"])[key]
-
     @property
     def strings(self) -> dict[str, str]:
+        """The words of the editions in this language (English when the language has no table)."""
         return STRINGS.get(self.base, STRINGS["en"])
 
     @property
     def quotes(self):
         return QUOTES.get(self.tag) or QUOTES.get(self.base) or "“”‘’"
-
-    def quote(self, text: str) -> str:
-        marks = self.quotes
-        return f"{marks[0]}{text}{marks[1]}"
 
     def format_date(self, value: PartialDate) -> str:
         """A date the reader's way: '2018', 'Februar 2018', '20. Februar 2018'."""
