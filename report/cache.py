@@ -3,13 +3,14 @@
 Stdlib only, and imported before anything heavy: an unchanged rebuild must answer in a
 fraction of a second, without loading the dossier, Jinja2, pydantic or WeasyPrint.
 
-Two records live in ``OUT/.report-cache/``:
-- ``manifest.json``: the key of the last build and the outputs it wrote (name, size,
-  sha256, pages) with its warnings. A build whose key matches, and whose outputs are
+Three records live in ``OUT/.report-cache/``:
+- ``manifest.json``: the key of the last build and the outputs it wrote (name, edition
+  kind, size, sha256, pages) with its located warnings. A build whose key matches, and whose outputs are
   still there byte for byte, has nothing to do.
-- ``pagemap-KEY.json``: the PDF layout's page of every anchor. The EPUB takes its print
-  page numbers from it, so `--epub` after any build of the same content and page
-  options needs no layout (and never imports WeasyPrint).
+- ``pagemap-KEY.json``: the PDF's `Layout` (page of every anchor, page count, located
+  warnings, page starts). The EPUB takes its print page numbers from it, so `--epub`
+  after any build of the same content and page options needs no layout (and never
+  imports WeasyPrint).
 - ``cover-KEY.png``: the drawn EPUB cover, slow to make and rarely changed.
 
 A key digests the dossier folder (every file but hidden ones and the output folder),
@@ -25,8 +26,13 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+from .errors import Diagnostic
+
+if TYPE_CHECKING:
+    from .writers.layout import Layout
 
 CACHE_DIR = ".report-cache"
 MANIFEST = "manifest.json"
@@ -116,7 +122,7 @@ class CachedOutput:
 class Manifest:
     key: str
     outputs: tuple[CachedOutput, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...]
 
 
 class BuildCache:
@@ -130,8 +136,8 @@ class BuildCache:
         try:
             data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
             return Manifest(data["key"], tuple(CachedOutput(**o) for o in data["outputs"]),
-                            tuple(data["warnings"]))
-        except (OSError, ValueError, KeyError, TypeError):
+                            tuple(Diagnostic.from_dict(w) for w in data["warnings"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # no cache, or one from another version: build
 
     def hit(self, key: str, kinds: tuple[str, ...]) -> Manifest | None:
@@ -153,7 +159,7 @@ class BuildCache:
         return Manifest(key, tuple(by_kind[k] for k in kinds), manifest.warnings)
 
     def write_manifest(self, key: str, outputs: list[tuple[str, str, bytes, int | None]],
-                       warnings: list[str]) -> None:
+                       warnings: list[Diagnostic]) -> None:
         """Record a finished build: (file name, kind, bytes, pages) of each output."""
         records = [{"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                     "pages": pages} for name, kind, data, pages in outputs]
@@ -161,27 +167,23 @@ class BuildCache:
         if earlier is not None and earlier.key == key:  # `--epub` after a full build keeps the PDF's record
             made = {kind for _, kind, _, _ in outputs}
             records += [vars(o) for o in earlier.outputs if o.kind not in made]
-        self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": list(warnings)},
+        self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": [w.as_dict() for w in warnings]},
                                          sort_keys=True).encode("utf-8"))
 
-    def read_page_map(self, key: str) -> tuple | None:
-        """The cached layout facts: page of each anchor, page count, warnings, page starts."""
+    def read_layout(self, key: str) -> Layout | None:
+        """The print layout of an earlier build with this key, or None."""
+        from .writers.layout import Layout
+
         data = self.read_artifact("pagemap", key, ".json")
-        try:
-            from .writers.page_starts import PageStart
-
-            record = json.loads(data)
-            return ({str(k): int(v) for k, v in record["pages"].items()}, int(record["page_count"]),
-                    [str(w) for w in record["warnings"]],
-                    [PageStart(int(page), str(element), int(words)) for page, element, words in record["starts"]])
-        except (TypeError, ValueError, KeyError, AttributeError):
+        if data is None:
             return None
+        try:
+            return Layout.from_json(data)
+        except ValueError:
+            return None  # a record of another version: lay out again
 
-    def write_page_map(self, key: str, pages: dict[str, int], page_count: int, warnings: list[str],
-                       starts: list) -> None:
-        record = {"pages": pages, "page_count": page_count, "warnings": warnings,
-                  "starts": [[s.page, s.element_id, s.words_before] for s in starts]}
-        self.write_artifact("pagemap", key, ".json", json.dumps(record, sort_keys=True).encode("utf-8"))
+    def write_layout(self, key: str, layout: Layout) -> None:
+        self.write_artifact("pagemap", key, ".json", layout.to_json())
 
     def read_artifact(self, kind: str, key: str, suffix: str) -> bytes | None:
         """An intermediate product of an earlier build with the same key, or None."""

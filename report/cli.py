@@ -39,9 +39,12 @@ def _parser() -> argparse.ArgumentParser:
                            description="Build the PDF, EPUB and HTML editions of a dossier folder.")
     build.add_argument("path", nargs="?", default="chapters", type=Path, help="dossier folder (default: chapters)")
     build.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
-    for fmt in ("pdf", "epub", "html"):
-        build.add_argument(f"--{fmt}", action="store_true", help=f"build the {fmt.upper()} edition (default: all)")
-    build.add_argument("--handout", action="store_true", help="also write the A5 handout booklet, imposed on A4")
+    from .writers.edition import editions
+
+    for edition in editions():
+        build.add_argument(f"--{edition.kind}", action="store_true", dest=f"edition_{edition.kind}",
+                           help=f"build the {edition.title} edition (default: all)" if edition.default
+                           else f"also write the {edition.title}")
     build.add_argument("--page-size", choices=["A4", "A5", "Letter"], default="A4", help="PDF page size")
     build.add_argument("--pdf-variant", choices=["pdf/ua-1", "pdf/a-3b", "none"], default="pdf/ua-1",
                        help="PDF standard to follow (default: pdf/ua-1, tagged and accessible)")
@@ -148,15 +151,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args) -> int:
-    from .pipeline import FORMATS, BuildOptions, build
+    from .pipeline import BuildOptions, build
+    from .writers.edition import editions
     from .writers.pdf import PdfOptions
 
-    formats = tuple(f for f in FORMATS if getattr(args, f)) or FORMATS
+    named = [e for e in editions() if getattr(args, f"edition_{e.kind}")]
+    if not any(e.default for e in named):  # `--handout` alone: the default editions and the handout
+        named += [e for e in editions() if e.default]
     options = BuildOptions(
-        out_dir=args.out, formats=formats,
+        out_dir=args.out, formats=tuple(e.kind for e in named),
         pdf=PdfOptions(page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks,
                        layout="screen" if args.screen else "print"),
-        epub_fonts=args.epub_fonts, handout=args.handout, strict=args.strict, force=args.force,
+        epub_fonts=args.epub_fonts, strict=args.strict, force=args.force,
     )
     display = None if (args.json or args.quiet) else make_progress_display()
     try:
@@ -170,13 +176,13 @@ def _build(args) -> int:
             "cached": result.cached,
             "outputs": [{"path": str(w.path), "kind": w.kind, "bytes": w.size, "pages": w.pages}
                         for w in result.outputs],
-            "warnings": result.warnings, "errors": [],
+            "warnings": [w.as_dict() for w in result.warnings], "errors": [],
             "timings": {k: round(v, 3) for k, v in result.timings.items()},
         }, indent=2, ensure_ascii=False))
         return EXIT_OK
     if not args.quiet:
         for warning in result.warnings:
-            print(warning, file=sys.stderr)
+            print(warning.format(with_source=True), file=sys.stderr)
         verb = "up to date" if result.cached else "wrote"  # nothing changed: the last build's files were kept
         for written in result.outputs:
             pages = f", {written.pages} pages" if written.pages else ""

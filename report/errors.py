@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -60,6 +60,17 @@ class Diagnostic:
             "hint": self.hint,
             "code": self.code,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Diagnostic:
+        """The inverse of as_dict (for the build cache)."""
+        location = Location(Path(data["file"]), int(data["line"]), int(data["column"]))
+        return cls(location, str(data["message"]), str(data["field"]), str(data["severity"]), str(data["hint"]),
+                   str(data["code"]))
+
+    def promoted(self) -> Diagnostic:
+        """The same finding as an error, in the same place (`--strict`)."""
+        return replace(self, severity="error")
 
 
 def _source_line(location: Location) -> str | None:

@@ -19,18 +19,23 @@ from typing import TYPE_CHECKING, Callable
 from . import __version__
 from .cache import BuildCache, build_key, digest_files
 from .errors import Collector, Diagnostic, SourceError
+from .folder import find_reference, is_inside
+from .options import BuildOptions
 from .writers import files
-from .writers.pdf import LaidOut, PdfOptions
+from .writers.edition import Edition, EditionContext, LayoutNeed, Made, edition, editions
+from .writers.layout import CachedSource, EngineSource, Layout, LayoutSource, LocalSource
 
 # The heavy stages (pydantic, Jinja2, Markdown, WeasyPrint) are imported where they are
 # used: an unchanged rebuild answers from the cache without loading any of them.
 if TYPE_CHECKING:
     from .derive.book import Book
-    from .render import Renderer, RenderSettings
-    from .source.loader import LoadedDossier
+    from .render import Renderer
+    from .writers.pdf_engine import PdfEngine
+
+__all__ = ["BuildOptions", "BuildResult", "Written", "build", "check", "content_digest", "output_stem",
+           "styles_dir"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-FORMATS = ("pdf", "epub", "html")
 # Findings about style rather than correctness: `report check` lists them, a build does not.
 LINT_ONLY = {"unplaced-quote", "event-without-text", "speaker-variant"}
 
@@ -47,25 +52,6 @@ def styles_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class BuildOptions:
-    out_dir: Path
-    formats: tuple[str, ...] = FORMATS
-    pdf: PdfOptions = field(default_factory=PdfOptions)
-    epub_fonts: bool = False
-    handout: bool = False
-    strict: bool = False
-    force: bool = False  # ignore the build cache
-    parallel: bool = True  # lay the PDF out in its own process while the other editions are made
-
-    def cache_options(self) -> dict:
-        """The options that shape the outputs (the formats are checked one by one)."""
-        shaping = asdict(self)
-        for name in ("out_dir", "formats", "force", "parallel"):
-            shaping.pop(name)
-        return shaping
-
-
-@dataclass(frozen=True)
 class Written:
     path: Path
     kind: str
@@ -76,7 +62,7 @@ class Written:
 @dataclass
 class BuildResult:
     outputs: list[Written] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     cached: bool = False  # nothing had changed: the outputs of the last build were kept
 
@@ -95,13 +81,8 @@ def check(root: Path) -> tuple[Collector, Book | None]:
     return collector, book
 
 
-def source_digest(dossier: LoadedDossier, styles: Path, exclude: tuple[Path, ...] = ()) -> str:
-    """A digest of everything that shapes the output: sources, styles, templates, version."""
-    return content_digest(dossier.root, styles, exclude)
-
-
 def content_digest(root: Path, styles: Path, exclude: tuple[Path, ...] = ()) -> str:
-    """The same digest from the folder alone, before (and without) loading it."""
+    """A digest of everything that shapes the output (sources, styles, templates, version), before loading."""
     return digest_files([Path(root), styles, TEMPLATES], exclude=exclude, salt=f"report {__version__}\n")
 
 
@@ -127,7 +108,7 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
     result = BuildResult()
     root = Path(root)
 
-    def stage(name: str):
+    def stage(name: str) -> _Stage:
         return _Stage(name, report, result.timings)
 
     styles = styles_dir()
@@ -143,58 +124,83 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         result.warnings = list(hit.warnings)
         result.cached = True
         return result
-    with _dossier_code_errors(root):
-        return _build_uncached(root, options, styles, out_dir, cache, digest, key, stage, result)
 
-
-def _build_uncached(root: Path, options: BuildOptions, styles: Path, out_dir: Path, cache: BuildCache,
-                    digest: str, key: str, stage: Callable, result: BuildResult) -> BuildResult:
-    """Everything a build does when the cache cannot answer."""
-
+    requested = [edition(kind) for kind in options.formats]
     # The EPUB's print page numbers come from the PDF layout of the same content and page options.
     layout_key = build_key(digest, {"pdf": asdict(options.pdf)})
-    page_map = None if options.force else cache.read_page_map(layout_key)
-    needs_layout = "pdf" in options.formats or ("epub" in options.formats and page_map is None)
-    engine = None
-    if needs_layout and options.parallel:
-        from .writers.pdf_engine import PdfEngine
-
-        engine = PdfEngine()  # starts now: WeasyPrint is imported while the dossier loads
+    plan = _LayoutPlan.for_build(requested, options, cache, layout_key)
     try:
-        produced = _produce(root, options, styles, digest, cache, engine, page_map, stage, result)
+        with _dossier_code_errors(root):
+            stem, made, warnings, layout = _produce(root, options, requested, plan, styles, digest, cache, stage)
     finally:
-        if engine is not None:
-            engine.close()
-    if produced.layout is not None:
-        cache.write_page_map(layout_key, *produced.layout)
+        plan.close()
+    result.warnings += warnings
+    if layout is not None:
+        cache.write_layout(layout_key, layout)
 
-    with stage("write"), files.build_lock(out_dir):
-        stem = produced.stem
-        targets = {kind: out_dir / (f"{stem}-handout.pdf" if kind == "handout" else f"{stem}.{kind}")
-                   for kind in produced.editions}
-        files.write_all({targets[kind]: data for kind, (data, _) in produced.editions.items()})
-        records = []
-        for kind, (data, pages) in produced.editions.items():
-            result.outputs.append(Written(targets[kind], kind, len(data), pages))
-            records.append((targets[kind].name, kind, data, pages))
-        cache.write_manifest(key, records, result.warnings)
+    with stage("write"), files.build_lock(out_dir, [e.suffix for e in editions()]):
+        targets = {kind: out_dir / f"{stem}{edition(kind).suffix}" for kind in made}
+        files.write_all({targets[kind]: m.data for kind, m in made.items()})
+        for kind, m in made.items():
+            result.outputs.append(Written(targets[kind], kind, len(m.data), m.pages))
+        cache.write_manifest(key, [(targets[k].name, k, m.data, m.pages) for k, m in made.items()], result.warnings)
     return result
 
 
-@dataclass(frozen=True)
-class _Produced:
-    stem: str
-    editions: dict[str, tuple[bytes, int | None]]  # kind -> (bytes, pages)
-    layout: tuple | None  # a fresh layout (pages, page count, warnings, page starts), for the cache
+_NEEDS = [LayoutNeed.NONE, LayoutNeed.PAGES, LayoutNeed.DOCUMENT]
 
 
-def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache: BuildCache, engine,
-             page_map, stage: Callable, result: BuildResult) -> _Produced:
-    """Load, derive and make every edition in memory; nothing is written here.
+@dataclass
+class _LayoutPlan:
+    """Where this build's print layout comes from, decided before the dossier is loaded."""
 
-    With an engine the PDF lays out in its own process while the HTML edition and the
-    EPUB's parts are made here; the EPUB is finished when the page map arrives. Without
-    one, the same steps run one after another; the bytes are the same either way.
+    need: LayoutNeed  # the most any requested edition needs
+    cached: Layout | None  # an earlier build's layout, when the page map is all that is needed
+    engine: PdfEngine | None  # the engine process, started at once so WeasyPrint loads beside the dossier
+
+    @classmethod
+    def for_build(cls, requested: list[Edition], options: BuildOptions, cache: BuildCache,
+                  layout_key: str) -> _LayoutPlan:
+        need = max((e.layout for e in requested), key=_NEEDS.index)
+        cached = None
+        if need is LayoutNeed.PAGES and not options.force:
+            cached = cache.read_layout(layout_key)
+        engine = None
+        if need is not LayoutNeed.NONE and cached is None and options.parallel:
+            from .writers.pdf_engine import PdfEngine
+
+            engine = PdfEngine()
+        return cls(need, cached, engine)
+
+    def source(self, renderer: Renderer, options: BuildOptions, styles: Path,
+               stage: Callable[[str], _Stage]) -> LayoutSource | None:
+        """The layout source for the rendered book: the cache, the engine or this process; None if unneeded."""
+        if self.cached is not None:
+            return CachedSource(self.cached)
+        if self.need is LayoutNeed.NONE:
+            return None
+        with stage("pdf html"):
+            html = renderer.pdf_document()
+        book = renderer.book
+        where = {"root": book.root, "styles_dir": styles, "options": options.pdf, "identifier": book.identifier}
+        if self.engine is not None:
+            return EngineSource(self.engine, html, write_pdf=self.need is LayoutNeed.DOCUMENT, **where)
+        return LocalSource(html, **where)
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+
+
+def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: _LayoutPlan, styles: Path,
+             digest: str, cache: BuildCache, stage: Callable[[str], _Stage]
+             ) -> tuple[str, dict[str, Made], list[Diagnostic], Layout | None]:
+    """Load, derive and make every requested edition in memory; nothing is written here.
+
+    Editions that need no print layout are made first, while the PDF engine lays out;
+    the bytes are the same when the layout is made here (no engine) or read from the cache.
+    Returns the file stem, the editions in the registry's order, the warnings, and a fresh
+    layout for the cache.
     """
     from .derive.book import derive_book
     from .render import Renderer, RenderSettings, fixed_timestamp
@@ -206,7 +212,7 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache
         book = derive_book(dossier, collector) if dossier is not None else None
         collector.raise_if_errors()
         assert dossier is not None and book is not None
-    result.warnings += [d.format() for d in collector.warnings if d.code not in LINT_ONLY]
+    warnings = [d for d in collector.warnings if d.code not in LINT_ONLY]
 
     settings = RenderSettings(
         timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),
@@ -214,81 +220,20 @@ def _produce(root: Path, options: BuildOptions, styles: Path, digest: str, cache
         layout=options.pdf.layout,
     )
     renderer = Renderer(book, settings)
-    produced: dict[str, tuple[bytes, int | None]] = {}
-    write_pdf = "pdf" in options.formats
-    fresh_layout = None
-    laid_out = None
-    pdf_html = None
-    if write_pdf or ("epub" in options.formats and page_map is None):
-        with stage("pdf html"):
-            pdf_html = renderer.pdf_document()
-        if engine is not None:
-            engine.submit(pdf_html, base_dir=book.root, styles_dir=styles, options=options.pdf,
-                          identifier=book.identifier, write_pdf=write_pdf)
-
-    def lay_out_here():
-        from .writers import pdf as pdf_writer
-
-        with stage("pdf layout"):
-            done = pdf_writer.lay_out(pdf_html, base_dir=book.root, styles_dir=styles, options=options.pdf)
-        return done
-
-    if "html" in options.formats:
-        with stage("html"):
-            css = (styles / "web.css").read_text(encoding="utf-8")
-            produced["html"] = (renderer.web_document(css).encode("utf-8"), None)
-
-    if "epub" in options.formats:
-        with stage("epub parts"):
-            parts = _epub_parts(book, renderer, styles, options, cache, digest)
-        if page_map is None:
-            if engine is not None:
-                with stage("pdf layout"):
-                    page_map = engine.layout()
-            else:
-                laid_out = lay_out_here()
-                page_map = _layout_facts(laid_out)
-            fresh_layout = page_map
-        with stage("epub"):
-            produced["epub"] = (_epub(book, renderer, settings, parts, page_map[0], page_map[3], options), None)
-
-    layout_warnings: list[str] = []
-    if write_pdf:
-        if engine is not None:
-            if fresh_layout is None:
-                with stage("pdf layout"):
-                    fresh_layout = engine.layout()
-            with stage("pdf write"):
-                data, write_warnings = engine.pdf()
-            page_count, layout_warnings = fresh_layout[1], fresh_layout[2] + write_warnings
-        else:
-            from .writers import pdf as pdf_writer
-
-            if laid_out is None:
-                laid_out = lay_out_here()
-                fresh_layout = _layout_facts(laid_out)
-            with stage("pdf write"):
-                data = pdf_writer.write(laid_out, identifier=book.identifier, options=options.pdf)
-            page_count, layout_warnings = laid_out.page_count, list(laid_out.warnings)
-        produced["pdf"] = (data, page_count)
-    elif page_map is not None and "epub" in options.formats:
-        layout_warnings = list(page_map[2])
-    result.warnings += [f"weasyprint: {w}" for w in layout_warnings]
-
-    if options.handout:
-        from .writers import handout as handout_writer
-
-        with stage("handout"):
-            handout = handout_writer.build_handout(renderer.render("handout.html", "pdf"), base_dir=book.root,
-                                                   styles_dir=styles, identifier=book.identifier)
-            produced["handout"] = (handout.data, handout.sheets * 2)
-        result.warnings += [f"weasyprint (handout): {w}" for w in handout.warnings]
-
-    if options.strict and result.warnings:
-        raise SourceError([Diagnostic(_location(book), w, severity="error") for w in result.warnings])
-    # editions in a fixed order, whatever order they were finished in
-    ordered = {kind: produced[kind] for kind in (*FORMATS, "handout") if kind in produced}
-    return _Produced(output_stem(book), ordered, fresh_layout)
+    source = plan.source(renderer, options, styles, stage)
+    ctx = EditionContext(book, renderer, settings, options, styles, cache, digest, stage, source)
+    made: dict[str, Made] = {}
+    # no layout first (made while the PDF lays out), then the page map's readers, then the PDF itself
+    for wanted in sorted(requested, key=lambda e: _NEEDS.index(e.layout)):
+        made[wanted.kind] = wanted.make(ctx)
+    layout = ctx.layout() if source is not None else None
+    warnings += layout.warnings if layout is not None else ()
+    for kind in options.formats:
+        warnings += made[kind].warnings
+    if options.strict and warnings:
+        raise SourceError([w.promoted() for w in warnings])  # each where it arose
+    fresh = layout if source is not None and source.fresh else None
+    return output_stem(book), {kind: made[kind] for kind in options.formats}, warnings, fresh
 
 
 def _check_dossier_templates(root: Path) -> None:
@@ -299,8 +244,8 @@ def _check_dossier_templates(root: Path) -> None:
     if not folder.is_dir():
         return
     outside = [Diagnostic(Location(p), "template is a link to a file outside the dossier folder", field="templates")
-               for p in sorted(folder.rglob("*")) if not p.resolve().is_relative_to(root.resolve())]
-    if not folder.resolve().is_relative_to(root.resolve()):
+               for p in sorted(folder.rglob("*")) if not is_inside(p, root)]
+    if not is_inside(folder, root):
         outside.append(Diagnostic(Location(folder), "templates/ is a link to a folder outside the dossier folder"))
     if outside:
         raise SourceError(outside)
@@ -327,9 +272,9 @@ def _dossier_code_errors(root: Path):
         if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
             where = Location(Path(exc.filename), exc.lineno or 0)
         for frame in traceback.extract_tb(exc.__traceback__):
-            if Path(frame.filename).resolve().is_relative_to(folder):
+            if is_inside(frame.filename, folder):
                 where = Location(Path(frame.filename), frame.lineno or 0)
-        if where is None or not Path(where.path).resolve().is_relative_to(folder):
+        if where is None or not is_inside(where.path, folder):
             raise  # an error in a shipped template is a bug, not the user's
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError([Diagnostic(where, f"template error: {message}", field="templates")]) from None
@@ -348,96 +293,11 @@ def _refused_diagnostic(root: Path, url: str, why: str) -> Diagnostic:
     from .errors import Location
 
     path = unquote(urlsplit(url).path)
-    full = [n for n in (url, unquote(url), path) if n.strip("/")]
-    tail = [n for n in (path.rsplit("/", 1)[-1],) if n]
-    # a dossier's own templates first: bodies are sanitised and their images checked before this
-    templates = root / "templates"
-    sources = sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else []
-    sources += sorted(root.glob("*.yaml"))
-    for needles in (full, tail):  # the address as written first, its last part as a fallback
-        for source in sources:
-            try:
-                lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                continue
-            for number, line in enumerate(lines, start=1):
-                for needle in needles:
-                    if needle in line:
-                        return Diagnostic(Location(source, number, line.index(needle) + 1),
-                                          f"resource '{url}' refused: {why}; only files in the dossier folder "
-                                          "are used")
-    return Diagnostic(Location(root), f"resource '{url}' refused: {why}")
-
-
-def _layout_facts(laid_out) -> tuple:
-    """What the EPUB and the cache need of a layout: pages, page count, warnings, page starts."""
-    from .writers.page_starts import page_starts
-
-    return (laid_out.pages, laid_out.page_count, list(laid_out.warnings),
-            page_starts(laid_out.document, laid_out.pages))
-
-
-def _location(book: Book):
-    from .errors import Location
-
-    return Location(book.root / "dossier.yaml")
-
-
-@dataclass(frozen=True)
-class _EpubParts:
-    """What the EPUB needs besides the page map, made while the PDF lays out."""
-
-    cover_png: bytes  # the cover image's bytes (PNG, or the dossier's own JPEG)
-    css: str
-    fonts: dict[str, bytes]
-    cover_name: str = "images/cover.png"
-
-
-def _epub_parts(book: Book, renderer: Renderer, styles: Path, options: BuildOptions, cache: BuildCache,
-                digest: str) -> _EpubParts:
-    from .writers import epub as epub_writer
-
-    cover_name = "images/cover.png"
-    if book.cover and book.cover.media_type in ("image/png", "image/jpeg"):  # what every store shows
-        cover_png = book.cover.data
-        cover_name = "images/cover.jpg" if book.cover.media_type == "image/jpeg" else cover_name
-    else:
-        footer = " · ".join(x for x in (", ".join(book.authors), renderer.common["edition_date"]) if x)
-        text = [book.title, book.subtitle, book.publisher, footer]
-        cover_key = build_key(digest, {"cover": text})  # the digest covers the fonts and the code
-        cover_png = None if options.force else cache.read_artifact("cover", cover_key, ".png")
-        if cover_png is None:
-            from .writers.cover import make_cover
-
-            cover_png = make_cover(*text, styles / "fonts")
-            cache.write_artifact("cover", cover_key, ".png", cover_png)
-    css = (styles / "epub.css").read_text(encoding="utf-8")
-    fonts = {}
-    if options.epub_fonts:
-        fonts = epub_writer.read_font_files(styles)
-        css = (styles / "fonts.css").read_text(encoding="utf-8").replace("url(fonts/", "url(../fonts/") + "\n" + css
-        css += '\nbody { font-family: "Charis SIL", serif; }\nh1, h2, h3, h4 { font-family: "Inter", sans-serif; }\n'
-    return _EpubParts(cover_png, css, fonts, cover_name)
-
-
-def _epub(book: Book, renderer: Renderer, settings: RenderSettings, prepared: _EpubParts,
-          pages: dict[str, int], starts: list, options: BuildOptions) -> bytes:
-    from .writers import epub as epub_writer
-
-    # the PDF's one layout gives the print page numbers and where each page begins: no second pass
-    documents = renderer.epub_documents(pages)
-    documents, page_list = epub_writer.insert_page_breaks(documents, pages, starts)
-    parts = epub_writer.EpubParts(
-        documents=documents, nav=renderer.epub_nav(page_list), cover_xhtml=renderer.epub_cover(prepared.cover_name),
-        cover_png=prepared.cover_png, css=prepared.css, fonts=prepared.fonts, cover_name=prepared.cover_name,
-    )
-    return epub_writer.build_epub(book, parts, timestamp=settings.timestamp,
-                                  print_identifier=_print_identifier(book, options), has_page_list=bool(page_list))
-
-
-def _print_identifier(book: Book, options: BuildOptions) -> str:
-    """The PDF edition the EPUB's page numbers come from: its page size and layout change them."""
-    return f"{book.identifier}#pdf-{options.pdf.page_size.lower()}-{options.pdf.layout}"
+    where = find_reference(root, [n for n in (url, unquote(url), path) if n.strip("/")],
+                           tails=[path.rsplit("/", 1)[-1]])
+    if where is None:
+        return Diagnostic(Location(root), f"resource '{url}' refused: {why}")
+    return Diagnostic(where, f"resource '{url}' refused: {why}; only files in the dossier folder are used")
 
 
 class _Stage:

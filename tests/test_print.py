@@ -74,7 +74,7 @@ def variants(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def handout(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("handout")
-    result = build(DEFAULT_DOSSIER, BuildOptions(out_dir=out, formats=("html",), handout=True))
+    result = build(DEFAULT_DOSSIER, BuildOptions(out_dir=out, formats=("html", "handout")))
     (path,) = [w.path for w in result.outputs if w.kind == "handout"]
     assert path.name.endswith("-handout.pdf")
     return path

@@ -9,10 +9,13 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from ..derive.book import Book
+from .edition import EditionContext, LayoutNeed, Made
 from .page_starts import PageStart
+
+if TYPE_CHECKING:
+    from ..derive.book import Book
 
 # Elements a page-break marker (a span) may not stand before: it goes inside them instead.
 _INSIDE_ONLY = {"li", "dt", "dd", "tr", "td", "th", "tbody", "thead", "figcaption", "summary"}
@@ -327,3 +330,66 @@ def read_font_files(styles_dir: Path) -> dict[str, bytes]:
         if path.suffix.lower() in (".ttf", ".otf"):
             fonts[f"fonts/{path.name}"] = path.read_bytes()
     return fonts
+
+
+class EpubEdition:
+    """The e-reader edition, with the print edition's page numbers from its layout."""
+
+    kind = "epub"
+    suffix = ".epub"
+    title = "EPUB"
+    default = True
+    layout = LayoutNeed.PAGES
+
+    def make(self, ctx: EditionContext) -> Made:
+        with ctx.stage("epub parts"):  # made while the PDF lays out
+            cover_name, cover_data = _cover(ctx)
+            css, fonts = _stylesheet(ctx)
+        layout = ctx.layout()
+        with ctx.stage("epub"):
+            # the PDF's one layout gives the print page numbers and where each page begins: no second pass
+            documents = ctx.renderer.epub_documents(layout.pages)
+            documents, page_list = insert_page_breaks(documents, layout.pages, layout.page_starts)
+            parts = EpubParts(documents=documents, nav=ctx.renderer.epub_nav(page_list),
+                              cover_xhtml=ctx.renderer.epub_cover(cover_name), cover_png=cover_data, css=css,
+                              fonts=fonts, cover_name=cover_name)
+            data = build_epub(ctx.book, parts, timestamp=ctx.settings.timestamp,
+                              print_identifier=print_identifier(ctx), has_page_list=bool(page_list))
+        return Made(data)
+
+
+def _cover(ctx: EditionContext) -> tuple[str, bytes]:
+    """The cover image (name inside the EPUB, bytes): the dossier's own PNG or JPEG, else one drawn."""
+    book = ctx.book
+    if book.cover and book.cover.media_type in ("image/png", "image/jpeg"):  # what every store shows
+        name = "images/cover.jpg" if book.cover.media_type == "image/jpeg" else "images/cover.png"
+        return name, book.cover.data
+    footer = " · ".join(x for x in (", ".join(book.authors), ctx.renderer.common["edition_date"]) if x)
+    text = [book.title, book.subtitle, book.publisher, footer]
+
+    def draw() -> bytes:
+        from .cover import make_cover
+
+        return make_cover(*text, ctx.styles / "fonts")
+
+    return "images/cover.png", ctx.artifact("cover", text, ".png", draw)
+
+
+def _stylesheet(ctx: EditionContext) -> tuple[str, dict[str, bytes]]:
+    """The EPUB's one stylesheet, and the fonts it embeds (`--epub-fonts`; else none)."""
+    css = (ctx.styles / "epub.css").read_text(encoding="utf-8")
+    if not ctx.options.epub_fonts:
+        return css, {}
+    fonts = read_font_files(ctx.styles)
+    css = (ctx.styles / "fonts.css").read_text(encoding="utf-8").replace("url(fonts/", "url(../fonts/") + "\n" + css
+    css += '\nbody { font-family: "Charis SIL", serif; }\nh1, h2, h3, h4 { font-family: "Inter", sans-serif; }\n'
+    return css, fonts
+
+
+def print_identifier(ctx: EditionContext) -> str:
+    """The PDF edition the EPUB's page numbers come from: its page size and layout change them."""
+    pdf = ctx.options.pdf
+    return f"{ctx.book.identifier}#pdf-{pdf.page_size.lower()}-{pdf.layout}"
+
+
+EDITION = EpubEdition()

@@ -94,7 +94,7 @@ def prepare_out_dir(out_dir: Path) -> Path:
 
 
 @contextmanager
-def build_lock(out_dir: Path):
+def build_lock(out_dir: Path, suffixes: list[str] | tuple[str, ...] = (".pdf", ".epub", ".html")):
     """One build at a time per output folder (a second one waits); stale temporary files are removed.
 
     Temporary files are only made while the lock is held, so any found on taking it were
@@ -110,8 +110,8 @@ def build_lock(out_dir: Path):
         raise OutputError(f"{out_dir}: cannot write in the output folder ({exc.strerror or exc})") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        for kind in ("pdf", "epub", "html"):
-            for stale in Path(out_dir).glob(f".*.{kind}.*{TEMP_SUFFIX}"):
+        for extension in sorted({Path("x" + suffix).suffix for suffix in suffixes}):  # the editions' file names
+            for stale in Path(out_dir).glob(f".*{extension}.*{TEMP_SUFFIX}"):
                 if stale.is_file() and not stale.is_symlink():
                     stale.unlink(missing_ok=True)
         yield

@@ -9,6 +9,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import Diagnostic
+from .edition import EditionContext, LayoutNeed, Made
 from .pdf import PdfOptions, lay_out
 
 A4_LANDSCAPE = (841.89, 595.28)  # points
@@ -22,7 +24,7 @@ class Handout:
     data: bytes
     booklet_pages: int  # A5 pages with content
     sheets: int  # A4 sheets, each printed on both sides
-    warnings: tuple[str, ...]
+    warnings: tuple[Diagnostic, ...]
 
 
 def booklet_order(page_count: int) -> list[tuple[int | None, int | None]]:
@@ -82,7 +84,28 @@ def build_handout(html: str, *, base_dir: Path, styles_dir: Path, identifier: st
     from .pdf import write
 
     options = PdfOptions(page_size="A5", variant="none", layout="handout")
+    from .layout import located
+
     laid_out = lay_out(html, base_dir=base_dir, styles_dir=styles_dir, options=options)
     booklet = write(laid_out, identifier=f"{identifier}#handout", options=options)
     data, count = impose(booklet)
-    return Handout(data, count, -(-count // 4), tuple(laid_out.warnings))
+    return Handout(data, count, -(-count // 4), located(laid_out.warnings, base_dir, field="weasyprint (handout)"))
+
+
+class HandoutEdition:
+    """The A5 booklet for meetings: its own small layout, so it needs none of the print edition's."""
+
+    kind = "handout"
+    suffix = "-handout.pdf"
+    title = "A5 handout booklet, imposed on A4"
+    default = False
+    layout = LayoutNeed.NONE
+
+    def make(self, ctx: EditionContext) -> Made:
+        with ctx.stage("handout"):
+            handout = build_handout(ctx.renderer.render("handout.html", "pdf"), base_dir=ctx.book.root,
+                                    styles_dir=ctx.styles, identifier=ctx.book.identifier)
+        return Made(handout.data, handout.sheets * 2, handout.warnings)
+
+
+EDITION = HandoutEdition()

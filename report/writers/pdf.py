@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ReportError
+from .edition import EditionContext, LayoutNeed, Made
 
 PAGE_SIZES = {"A4": ("210mm", "297mm"), "A5": ("148mm", "210mm"), "Letter": ("8.5in", "11in")}
 PAGE_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "Letter": (215.9, 279.4)}
@@ -150,3 +151,23 @@ def write(laid_out: LaidOut, *, identifier: str, options: PdfOptions) -> bytes:
         logger.removeHandler(capture)
     laid_out.warnings.extend(capture.messages)
     return data
+
+
+class PdfEdition:
+    """The print edition: the one layout (made by the build's layout source), written out."""
+
+    kind = "pdf"
+    suffix = ".pdf"
+    title = "PDF"
+    default = True
+    layout = LayoutNeed.DOCUMENT
+
+    def make(self, ctx: EditionContext) -> Made:
+        page_count = ctx.layout().page_count
+        assert ctx.layout_source is not None
+        with ctx.stage("pdf write"):
+            data, warnings = ctx.layout_source.write_pdf()
+        return Made(data, page_count, warnings)
+
+
+EDITION = PdfEdition()

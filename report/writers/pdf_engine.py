@@ -8,7 +8,8 @@ The engine runs the very same lay_out() and write() as the serial path, so the b
 are the same.
 
 Messages on the engine's stdout are pickles with a length prefix, only ever between
-this process and its own child: (kind, payload) with kind "layout", "pdf" or "error".
+this process and its own child: (kind, payload) with kind "layout" (a Layout), "pdf"
+(bytes and located warnings), "refused" or "error".
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import ReportError
+from typing import TYPE_CHECKING
+
+from ..errors import Diagnostic, ReportError
 from .pdf import PdfOptions
+
+if TYPE_CHECKING:
+    from .layout import Layout
 
 _HEADER = struct.Struct("!Q")
 
@@ -51,7 +57,7 @@ class PdfEngine:
             [sys.executable, "-m", "report.writers.pdf_engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env, cwd=package_parent,
         )
-        self._layout = None
+        self._layout: Layout | None = None
 
     def submit(self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str,
                write_pdf: bool) -> None:
@@ -60,13 +66,13 @@ class PdfEngine:
         _send(self._process.stdin, "request", request)
         self._process.stdin.close()
 
-    def layout(self) -> tuple:
-        """Wait for the layout: (page of each anchor, page count, WeasyPrint's warnings, page starts)."""
+    def layout(self) -> Layout:
+        """Wait for the layout."""
         if self._layout is None:
             self._layout = self._next("layout")
         return self._layout
 
-    def pdf(self) -> tuple[bytes, list[str]]:
+    def pdf(self) -> tuple[bytes, tuple[Diagnostic, ...]]:
         """Wait for the written PDF: (bytes, warnings of the write)."""
         self.layout()
         return self._next("pdf")
@@ -148,14 +154,14 @@ def _serve() -> int:
     try:
         laid_out = pdf.lay_out(request["html"], base_dir=Path(request["base_dir"]),
                                styles_dir=Path(request["styles_dir"]), options=request["options"])
-        from .page_starts import page_starts
+        from .layout import layout_of, located
 
-        _send(out, "layout", (laid_out.pages, laid_out.page_count, list(laid_out.warnings),
-                              page_starts(laid_out.document, laid_out.pages)))
+        root = Path(request["base_dir"])
+        _send(out, "layout", layout_of(laid_out, root))
         if request["write_pdf"]:
             before = len(laid_out.warnings)
             data = pdf.write(laid_out, identifier=request["identifier"], options=request["options"])
-            _send(out, "pdf", (data, laid_out.warnings[before:]))
+            _send(out, "pdf", (data, located(laid_out.warnings[before:], root)))
     except BrokenPipeError:
         return 0
     except BaseException as exc:  # reported to the builder, which raises it as its own error
