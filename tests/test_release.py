@@ -259,6 +259,13 @@ def test_the_installed_wheel_builds_dossiers_from_any_folder(installed, tmp_path
     run("report", "check", "mine")
     run("report", "build", "mine", "--out", "out-mine")
     mine = _editions(installed.work / "out-mine")
+    # the options that read more of the package: the handout's template, every shipped font
+    run("report", "build", "mine", "--out", "out-extra", "--handout", "--epub-fonts", "--pdf", "--epub")
+    extra = installed.work / "out-extra"
+    assert PdfReader(extra / "mine-handout.pdf").pages, "no handout"
+    with zipfile.ZipFile(extra / "mine.epub") as epub:
+        embedded = sorted(Path(n).name for n in epub.namelist() if n.startswith("EPUB/fonts/"))
+    assert embedded == sorted(p.name for p in (REPO / "styles" / "fonts").glob("*.[ot]tf")), embedded
 
     # the default dossier, copied out of the checkout, built twice into two folders
     shutil.copytree(REPO / "chapters", installed.work / "briefing")
@@ -283,7 +290,7 @@ def test_the_installed_wheel_builds_dossiers_from_any_folder(installed, tmp_path
             opf = epub.read("EPUB/content.opf").decode("utf-8")
         assert f'<meta name="generator" content="report {version}"/>' in opf and "Ebook-lib" not in opf
 
-    results = run_epubcheck([mine["epub"], first["epub"]])
+    results = run_epubcheck([mine["epub"], first["epub"], extra / "mine.epub"])
     for epub, messages in results.items():
         assert summarize(messages) == (0, 0, 0), f"{epub.name}:\n{format_epubcheck_messages(messages)}"
 
