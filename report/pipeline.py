@@ -41,14 +41,14 @@ LINT_ONLY = {"unplaced-quote", "event-without-text", "speaker-variant"}
 
 
 def styles_dir() -> Path:
-    """The shipped styles: beside the package in a checkout, inside it when installed."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "styles", here / "styles"):
-        if (candidate / "print.css").is_file():
-            return candidate
-    from importlib.resources import files as resource_files
+    """The shipped styles: the package's own copy when installed, else the checkout's styles/.
 
-    return Path(str(resource_files("report.styles")))
+    The wheel installs styles/ as report/styles; only a checkout has none there. Never
+    look beside an installed package: that folder is site-packages, not ours.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / "styles"
+    return installed if (installed / "print.css").is_file() else here.parent / "styles"
 
 
 @dataclass(frozen=True)

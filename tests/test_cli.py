@@ -248,23 +248,6 @@ def test_python_dash_m_report_runs_the_same_command(make_dossier):
     assert json.loads(done.stdout)["errors"] == len(BROKEN_EXPECTED)
 
 
-def test_package_data_ships_every_template_and_style():
-    """An installed `report` needs every template and style file, the EPUB ones in their subfolder too."""
-    import fnmatch
-    import tomllib
-
-    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    folders = {"report.templates": REPO / "report" / "templates",
-               **{name: REPO / path for name, path in config["package-dir"].items()}}
-    for package, folder in folders.items():
-        patterns = config["package-data"][package]
-        for path in folder.rglob("*"):
-            if path.is_file() and path.suffix not in (".py", ".pyc"):
-                relative = path.relative_to(folder).as_posix()
-                assert any(fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/")
-                           for p in patterns), f"{package}: {relative} is not installed by {patterns}"
-
-
 def test_build_json_on_a_broken_dossier_lists_the_errors_and_writes_nothing(make_dossier, tmp_path, capsys):
     root = make_dossier(BROKEN)
     out = tmp_path / "out"

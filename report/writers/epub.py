@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .. import __version__
 from .edition import EditionContext, LayoutNeed, Made
 from .page_starts import PageStart
 
@@ -167,6 +168,8 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
 
     ebook = epub.EpubBook()
     ebook.set_identifier(book.identifier)
+    # the PDF (Creator, XMP CreatorTool) and the HTML (meta generator) name us too, not the library
+    ebook.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": f"report {__version__}"})
     ebook.set_title(book.title)
     ebook.set_language(book.language.tag)
     for number, author in enumerate(book.authors, start=1):
