@@ -30,6 +30,7 @@ from pypdf import PdfReader
 
 import report
 from report import pipeline, render
+from report.derive.appendices import APPENDICES
 from tests.support.validators import format_epubcheck_messages, run_epubcheck, summarize
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,6 +127,8 @@ def templates_the_code_renders() -> set[str]:
             if callee in ("render", "get_template") and node.args:
                 names.update(s for s in _string_constants(node.args[0]) if "." in s)
             names.update(s for kw in node.keywords if kw.arg == "part" for s in _string_constants(kw.value))
+    # the appendices' partials are named in one table (derive/appendices.py), included by a variable
+    names.update(n for a in APPENDICES for n in (a.template, a.handout_template) if n)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(render.TEMPLATES)))
     todo = list(names)
     while todo:  # {% include %}, {% import %}, {% extends %}, {% from %} with literal names
