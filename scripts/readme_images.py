@@ -19,7 +19,8 @@ sys.path.insert(0, str(REPO))
 from PIL import Image  # noqa: E402
 
 from report.pipeline import BuildOptions, build  # noqa: E402
-from tests.support.validators import CHROMIUM_ARGS, find_chromium, render_epub_page  # noqa: E402
+from tests.support.epubjs import render_epub_page  # noqa: E402
+from tests.support.tools import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
 PDF_PAGES = {"pdf-title": 1, "pdf-contents": 3}  # plus a chapter opening and the timeline, found below

@@ -9,7 +9,7 @@ import pytest
 
 from report.pipeline import check
 from tests.support.pdftext import flatten, loose, pdf_pages
-from tests.support.validators import format_epubcheck_messages, run_epubcheck, summarize
+from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER
 

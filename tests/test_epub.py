@@ -15,15 +15,9 @@ from lxml import etree
 from report.pipeline import BuildOptions, build, check
 from report.writers.pdf import PdfOptions
 from tests.support.pdftext import flatten, page_of, pdf_pages
-from tests.support.validators import (
-    ace_violations,
-    format_ace_violations,
-    format_epubcheck_messages,
-    render_epub_page,
-    run_ace,
-    run_epubcheck,
-    summarize,
-)
+from tests.support.ace import ace_violations, format_ace_violations, run_ace
+from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
+from tests.support.epubjs import render_epub_page
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, MINIMAL_META
 

@@ -31,7 +31,7 @@ from pypdf import PdfReader
 import report
 from report import pipeline, render
 from report.derive.appendices import APPENDICES
-from tests.support.validators import format_epubcheck_messages, run_epubcheck, summarize
+from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "report"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .support.validators import CHROMIUM_ARGS, find_chromium
+from .support.tools import CHROMIUM_ARGS, find_chromium
 from .test_watch import Watcher
 
 PHONE = {"width": 390, "height": 844}
