@@ -36,7 +36,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from generate import write_dossier  # noqa: E402
+from tests.support.synthetic import write_dossier  # noqa: E402
 
 BEGIN, END = "<!-- bench:begin (written by bench/run.py) -->", "<!-- bench:end -->"
 PY = sys.executable

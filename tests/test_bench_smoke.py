@@ -28,8 +28,7 @@ def test_bench_smoke_writes_the_table(tmp_path):
 
 
 def test_generator_is_deterministic(tmp_path):
-    sys.path.insert(0, str(REPO / "bench"))
-    from generate import write_dossier
+    from tests.support.synthetic import write_dossier
 
     a = write_dossier(tmp_path / "a", 4)
     b = write_dossier(tmp_path / "b", 4)

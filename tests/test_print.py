@@ -306,9 +306,9 @@ def test_pages_look_as_designed(which, page, reference, request, tmp_path):
 
 @pytest.fixture(scope="module")
 def long_build(tmp_path_factory) -> tuple[Path, Path]:
-    from tests.support.gen_dossier import write_dossier
+    from tests.support.synthetic import write_dossier
 
-    root = write_dossier(tmp_path_factory.mktemp("long") / "dossier", chapters=30)
+    root = write_dossier(tmp_path_factory.mktemp("long") / "dossier", chapters=12)
     result = build(root, BuildOptions(out_dir=root.parent / "out", formats=("pdf",)))
     return root, result.outputs[0].path
 

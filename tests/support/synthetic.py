@@ -1,11 +1,12 @@
-"""Write a synthetic dossier in the source format: N chapters of about 2-3 printed pages each.
+"""The one generator of synthetic dossiers, for the tests and the benchmark (bench/run.py).
 
-Deterministic: the same N (and seed) always gives the same bytes. Each chapter has a
-summary, a body of several paragraphs with footnotes and placed quotes, events with
-partial dates (year, month, day), and quotes both placed and unplaced, from single
+N chapters of about 2-3 printed pages each, in the source format. Deterministic: the same
+N (and seed) always gives the same bytes. Each chapter has a summary, a body of several
+paragraphs with footnotes and placed quotes, events with partial dates (year, month, day)
+in no particular order across chapters, and quotes both placed and unplaced, from single
 and joint speakers.
 
-    python bench/generate.py OUT_DIR --chapters 30
+    python -m tests.support.synthetic OUT_DIR --chapters 30
 """
 
 from __future__ import annotations
