@@ -46,9 +46,9 @@ def to_markdown(root: Path) -> str:
         chapter = loaded.model
         anchor = f"ch-{loaded.anchor}"
         quotes = {q.id: q for q in chapter.quotes}
-        body = _NOTE.sub(lambda m: f"[^c{number}-{m.group(1)}]", chapter.body)
+        body = _NOTE.sub(lambda m, number=number: f"[^c{number}-{m.group(1)}]", chapter.body)
         placed = set(_QUOTE_REF.findall(body))
-        body = _QUOTE_REF.sub(lambda m: _quote(quotes[m.group(1)]) if m.group(1) in quotes else "", body)
+        body = _QUOTE_REF.sub(lambda m, quotes=quotes: _quote(quotes[m.group(1)]) if m.group(1) in quotes else "", body)
         lines += [f"# {chapter.title} {{#{anchor}}}", ""]
         if chapter.summary:
             lines += [f"*{chapter.summary}*", ""]

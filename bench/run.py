@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -111,7 +111,7 @@ def rounds(runs: int, warmup: int, steps: dict[str, tuple[list[str], callable | 
 
 def ratio(a: Series, b: Series, attr: str = "wall") -> float:
     """The median of the per-round ratios a/b (both measured in the same rounds)."""
-    return statistics.median(getattr(x, attr) / getattr(y, attr) for x, y in zip(a.samples, b.samples))
+    return statistics.median(getattr(x, attr) / getattr(y, attr) for x, y in zip(a.samples, b.samples, strict=True))
 
 
 def pages_of(pdf: Path) -> int:
@@ -252,9 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 1, 0, 1, (3,), 3, None
     elif args.quick:
-        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 3, 1, 2, (30, 100), 100, REPO / "chapters"
+        runs, warmup, big_runs, scales, watch_chapters = args.runs or 3, 1, 2, (30, 100), 100
+        default = REPO / "chapters"
     else:
-        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 5, 1, 3, (30, 100, 300), 300, REPO / "chapters"
+        runs, warmup, big_runs, scales, watch_chapters = args.runs or 5, 1, 3, (30, 100, 300), 300
+        default = REPO / "chapters"
     work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()[0]
@@ -407,7 +409,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _document(rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end,
               note, pandoc) -> str:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     pandoc_version = "not installed"
     if pandoc:
         first = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()

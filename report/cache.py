@@ -66,7 +66,7 @@ def digest_files(folders: list[Path], *, exclude: tuple[Path, ...] = (), salt: s
 _MAX_HASHED = 64 << 20
 
 
-def _digest_content(digest, path: Path) -> None:
+def _digest_content(digest: hashlib._Hash, path: Path) -> None:
     """A file's bytes; never open a FIFO or device (it would block or never end).
 
     A dossier folder is untrusted: a file there may be a FIFO, a link to /dev/zero or

@@ -7,6 +7,7 @@ Stdlib only: the cache and the loader use it before anything heavy is imported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import Location
@@ -20,7 +21,7 @@ def is_inside(path: Path | str, folder: Path | str) -> bool:
         return False
 
 
-def find_reference(root: Path, needles: list[str], *, tails: list[str] = ()) -> Location | None:
+def find_reference(root: Path, needles: Sequence[str], *, tails: Sequence[str] = ()) -> Location | None:
     """The first line of a dossier file that names one of ``needles`` (else one of ``tails``).
 
     A dossier's own templates are searched first (chapter bodies are sanitised and their

@@ -19,7 +19,7 @@ class BuildOptions:
     force: bool = False  # ignore the build cache
     parallel: bool = True  # lay the PDF out in its own process while the other editions are made
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         from .writers.edition import default_kinds, editions
 
         known = [e.kind for e in editions()]

@@ -11,10 +11,11 @@ import re
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .cache import BuildCache, build_key, digest_files
@@ -182,10 +183,10 @@ class _LayoutPlan:
         with stage("pdf html"):
             html = renderer.pdf_document()
         book = renderer.book
-        where = {"root": book.root, "styles_dir": styles, "options": options.pdf, "identifier": book.identifier}
         if self.engine is not None:
-            return EngineSource(self.engine, html, write_pdf=self.need is LayoutNeed.DOCUMENT, **where)
-        return LocalSource(html, **where)
+            return EngineSource(self.engine, html, root=book.root, styles_dir=styles, options=options.pdf,
+                                identifier=book.identifier, write_pdf=self.need is LayoutNeed.DOCUMENT)
+        return LocalSource(html, root=book.root, styles_dir=styles, options=options.pdf, identifier=book.identifier)
 
     def close(self) -> None:
         if self.engine is not None:
@@ -252,7 +253,7 @@ def _check_dossier_templates(root: Path) -> None:
 
 
 @contextmanager
-def _dossier_code_errors(root: Path):
+def _dossier_code_errors(root: Path) -> Iterator[None]:
     """Errors a dossier's own templates cause, and refused resources, as located user errors.
 
     A refused resource stops WeasyPrint by a BaseException (anything less it swallows).
@@ -304,12 +305,11 @@ class _Stage:
     def __init__(self, name: str, report: Progress, timings: dict[str, float]):
         self.name, self.report, self.timings = name, report, timings
 
-    def __enter__(self):
+    def __enter__(self) -> _Stage:
         self.start = time.perf_counter()
         self.report(self.name, "start")
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:  # never swallows the exception
         self.timings[self.name] = time.perf_counter() - self.start
         self.report(self.name, "done" if exc[0] is None else "failed")
-        return False

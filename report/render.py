@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from datetime import date as Date
-from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from . import __version__
 from .derive.book import Book
@@ -121,11 +121,11 @@ def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> da
     """SOURCE_DATE_EPOCH if set, else the dossier's date, else 2000-01-01: never the clock."""
     if source_date_epoch:
         try:
-            return datetime.fromtimestamp(int(source_date_epoch), tz=timezone.utc)
+            return datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
         except (ValueError, OverflowError, OSError):
             # the reproducible-builds convention: a bad value is an error, never silently ignored
             raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time in whole seconds "
                               "since 1970 (e.g. 1700000000)") from None
     if book_date:
-        return datetime(book_date.year, book_date.month, book_date.day, tzinfo=timezone.utc)
-    return datetime(2000, 1, 1, tzinfo=timezone.utc)
+        return datetime(book_date.year, book_date.month, book_date.day, tzinfo=UTC)
+    return datetime(2000, 1, 1, tzinfo=UTC)

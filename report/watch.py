@@ -14,11 +14,11 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 from .errors import ReportError, SourceError
 from .folder import is_inside
@@ -177,7 +177,7 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
     except OSError as exc:
         raise ReportError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     temporary = out_dir is None
-    out = Path(tempfile.mkdtemp(prefix="report-watch-")) if temporary else Path(out_dir).resolve()
+    out = Path(tempfile.mkdtemp(prefix="report-watch-")) if out_dir is None else Path(out_dir).resolve()
     stop = stop_event or threading.Event()
     report_build = on_build or (lambda ok, seconds: None)
 

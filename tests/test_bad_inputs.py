@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import http.server
 import os
+import struct
 import textwrap
 import threading
 import zlib
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,7 +196,8 @@ CASES = [
     ("image-not-an-image", {CHAPTER: "title: A\nbody: |\n  ![a picture](fake.png)\n",
                             "fake.png": "<svg onload='alert(1)'/>"}, CHAPTER, 3, "body", ("not a PNG, JPEG or GIF",)),
     ("image-broken", {CHAPTER: "title: A\nbody: |\n  ![a picture](broken.png)\n",
-                      "broken.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10}, CHAPTER, 3, "body", ("cannot be decoded",)),
+                      "broken.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10},
+     CHAPTER, 3, "body", ("cannot be decoded",)),
     ("image-pixel-bomb", {CHAPTER: "title: A\nbody: |\n  ![a picture](bomb.png)\n", "bomb.png": png(30000, 30000)},
      CHAPTER, 3, "body", ("too many pixels",)),
     ("image-folder", {CHAPTER: "title: A\nbody: |\n  ![a picture](sub)\n", "sub/x.txt": "x"}, CHAPTER, 3, "body",
@@ -208,7 +209,8 @@ CASES = [
     ("source-url-javascript", {META: MINIMAL_META + "source:\n  title: S\n  url: 'javascript:alert(1)'\n"}, META,
      6, "source.url", ("not an http:// or https:// address",)),
     ("raw-html-image-file-url", {META: MINIMAL_META + "raw_html: true\n",
-                                 CHAPTER: "title: A\nbody: |\n  Text.\n\n  <img src=\"file:///etc/passwd\" alt=\"x\">\n"},
+                                 CHAPTER: "title: A\nbody: |\n  Text.\n\n"
+                                          "  <img src=\"file:///etc/passwd\" alt=\"x\">\n"},
      CHAPTER, 5, "body", ("is a URL",)),
 ]
 
@@ -382,9 +384,11 @@ def hostile(tmp_path_factory, trap):
         """), "  ")
     files = {
         META: MINIMAL_META + 'subtitle: "{{ config }} <i>sub</i>"\n',
-        CHAPTER: f"title: \"<script>alert('t')</script> {{{{ 7*7 }}}}\"\nsummary: '<iframe src=x> [click](javascript:alert(3)) <javascript:alert(4)> [f](file:///etc/passwd)'\nbody: |\n{body}"
-                 "quotes:\n  - id: q1\n    speaker: \"<b>Mallory</b>\"\n    text: \"</p><script>bad()</script>\"\n"
-                 "events:\n  - date: '2020'\n    title: \"<img src=x onerror=alert(5)>\"\n",
+        CHAPTER: (f"title: \"<script>alert('t')</script> {{{{ 7*7 }}}}\"\n"
+                  "summary: '<iframe src=x> [click](javascript:alert(3)) <javascript:alert(4)> [f](file:///etc/passwd)'\n"
+                  f"body: |\n{body}"
+                  "quotes:\n  - id: q1\n    speaker: \"<b>Mallory</b>\"\n    text: \"</p><script>bad()</script>\"\n"
+                  "events:\n  - date: '2020'\n    title: \"<img src=x onerror=alert(5)>\"\n"),
     }
     root = write_dossier(base / "dossier", files)
     out = base / "out"

@@ -64,7 +64,7 @@ def test_check_lists_every_error_of_every_file_with_line_column_and_caret(make_d
     err = capsys.readouterr().err
     headers = [line for line in err.splitlines() if ": error: " in line]
     assert len(headers) == len(BROKEN_EXPECTED), err
-    for header, (name, line, column, words) in zip(headers, BROKEN_EXPECTED):
+    for header, (name, line, column, words) in zip(headers, BROKEN_EXPECTED, strict=True):
         assert header.startswith(f"{root / name}:{line}:{column}: error: "), header
         assert words in header, header
     # each error is followed by its source line and a caret under the column

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 
 from report.pipeline import check
-from tests.support.pdftext import flatten, loose, pdf_pages
 from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
+from tests.support.pdftext import flatten, loose, pdf_pages
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER
 
@@ -80,7 +80,7 @@ def test_quote_index_page_numbers_are_where_quotes_stand(which, root, request):
     printed = [int(n) for n in re.findall(short + r"\s(\d+)", index_text)]
     entries = [e for g in book.quote_index for e in g.entries]
     assert len(printed) >= len(entries)
-    for entry, number in zip(entries, printed):
+    for entry, number in zip(entries, printed, strict=False):  # the index's pages may print more numbers
         # the quote's block (its words inside the marks) stands on that page
         marks = book.language.quotes
         block = f"{marks[0]}{entry.quote.text_plain}{marks[1]}"

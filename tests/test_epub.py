@@ -14,10 +14,10 @@ from lxml import etree
 
 from report.pipeline import BuildOptions, build, check
 from report.writers.pdf import PdfOptions
-from tests.support.pdftext import flatten, page_of, pdf_pages
 from tests.support.ace import ace_violations, format_ace_violations, run_ace
 from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 from tests.support.epubjs import render_epub_page
+from tests.support.pdftext import flatten, page_of, pdf_pages
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, MINIMAL_META
 
@@ -149,10 +149,12 @@ def variant_builds(tmp_path_factory, default_build):
     (root / "red.png").write_bytes(_png(40, 40))
     image = build(root, BuildOptions(out_dir=base / "image", formats=("pdf", "epub")))
     long_root = _write_long_dossier(base / "long-dossier")
-    long = {w.kind: w.path for w in build(long_root, BuildOptions(out_dir=base / "long", formats=("pdf", "epub"))).outputs}
+    long_build = build(long_root, BuildOptions(out_dir=base / "long", formats=("pdf", "epub")))
+    long = {w.kind: w.path for w in long_build.outputs}
     a5 = {w.kind: w.path for w in build(DEFAULT_DOSSIER, BuildOptions(
         out_dir=base / "a5", formats=("pdf", "epub"), pdf=PdfOptions(page_size="A5"))).outputs}
-    return {"a5": a5["epub"], "a5-pdf": a5["pdf"], "fonts": fonts.outputs[0].path, "image": next(w.path for w in image.outputs if w.kind == "epub"),
+    return {"a5": a5["epub"], "a5-pdf": a5["pdf"], "fonts": fonts.outputs[0].path,
+            "image": next(w.path for w in image.outputs if w.kind == "epub"),
             "long": long["epub"], "long-pdf": long["pdf"], "long-source": long_root}
 
 
@@ -245,7 +247,8 @@ def test_every_document_has_its_language_and_roles(which, request):
     roles = {}
     for name in book.spine:
         for element in book.docs[name].iter(f"{{{XHTML}}}*"):
-            if element.tag == f"{{{XHTML}}}a" and element.getparent().getparent().getparent().get(EPUB_TYPE) == "landmarks":
+            nav = element.getparent().getparent().getparent()
+            if element.tag == f"{{{XHTML}}}a" and nav.get(EPUB_TYPE) == "landmarks":
                 continue  # landmark links name what they point at, they are not that thing
             roles.setdefault((element.get(EPUB_TYPE), element.get("role")), name)
     for pair in [("chapter", "doc-chapter"), ("index", "doc-index"), ("toc", "doc-toc"), ("noteref", "doc-noteref"),

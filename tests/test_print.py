@@ -250,7 +250,7 @@ def test_handout_sheets_and_page_order(handout):
     booklet_pages = max(int(n) for label in labels for n in re.findall(r"\d+", label.split(":")[1]))
     order = booklet_order(booklet_pages)
     assert len(order) == sides
-    for index, (label, (left, right)) in enumerate(zip(labels, order)):
+    for index, (label, (left, right)) in enumerate(zip(labels, order, strict=True)):
         assert label == f"{index // 2 + 1}{'ab'[index % 2]}:{left or '-'}|{right or '-'}"
         # The folio printed on each half agrees with the label: the imposition really is in that order.
         for half, number in enumerate((left, right)):

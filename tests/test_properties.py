@@ -7,7 +7,7 @@ import contextlib
 import io
 import re
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.etree
@@ -107,7 +107,7 @@ def render_all(files: dict[str, str]) -> tuple[str, dict[str, str]]:
             (root / name).write_text(text, encoding="utf-8")
         collector, book = check(root)
         assert not collector.errors, [d.format() for d in collector.errors]
-        renderer = Renderer(book, RenderSettings(datetime(2024, 5, 1, tzinfo=timezone.utc), "0" * 16))
+        renderer = Renderer(book, RenderSettings(datetime(2024, 5, 1, tzinfo=UTC), "0" * 16))
         return renderer.web_document(""), renderer.epub_documents({})
 
 
@@ -175,7 +175,7 @@ def test_events_of_any_dates_and_precisions_come_out_sorted(dates, split):
     keys = [(e.date.year, e.date.month, e.date.day) for e in book.timeline]
     assert keys == sorted(keys)  # a year before its months, a month before its days
     order = [int(e.title_html.removeprefix("Event")) for e in book.timeline]
-    for a, b in zip(book.timeline, book.timeline[1:]):
+    for a, b in zip(book.timeline, book.timeline[1:], strict=False):
         if a.date == b.date:
             assert int(a.title_html[5:]) < int(b.title_html[5:])  # ties keep reading order
     timeline = html[html.index('id="timeline"'):]

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from report.pipeline import BuildOptions, build
 
@@ -41,7 +41,7 @@ def test_source_date_epoch_fixes_every_date(tmp_path, monkeypatch):
     runs = [_outputs(build(EN_DOSSIER, BuildOptions(out_dir=tmp_path / f"run{n}", formats=("pdf", "epub"))).outputs[0]
                      .path.parent) for n in (1, 2)]
     assert runs[0] == runs[1]
-    when = datetime.fromtimestamp(EPOCH, tz=timezone.utc)
+    when = datetime.fromtimestamp(EPOCH, tz=UTC)
     epub = tmp_path / "run1" / next(p.name for p in (tmp_path / "run1").iterdir() if p.suffix == ".epub")
     with zipfile.ZipFile(epub) as z:
         opf = z.read("EPUB/content.opf").decode()

@@ -150,10 +150,10 @@ def test_a_chapter_file_linking_out_of_the_folder_is_an_error(minimal, tmp_path)
 
 
 def test_check_shows_a_window_of_a_very_long_line():
-    from report.errors import Diagnostic, Location
-
     import tempfile
     from pathlib import Path
+
+    from report.errors import Diagnostic, Location
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.yaml"

@@ -225,7 +225,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     chapters: list[ChapterView] = []
     events: list[EventView] = []
     order = 0
-    for number, (loaded, parsed) in enumerate(zip(dossier.chapters, parsed_bodies), start=1):
+    for number, (loaded, parsed) in enumerate(zip(dossier.chapters, parsed_bodies, strict=True), start=1):
         model = loaded.model
         anchor = chapter_anchor(loaded)
         title_plain = markdown.plain(model.title)

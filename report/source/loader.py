@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import Collector, Location
 from ..folder import is_inside
@@ -232,7 +233,7 @@ def _validate(model: type[BaseModel], doc: YamlDocument, collector: Collector):
         return None
 
 
-def _explained_by_a_typo(model: type[BaseModel], error: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
+def _explained_by_a_typo(model: type[BaseModel], error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
     """A missing key that an unknown sibling key misspells ('tilte' for 'title'): one mistake, one error."""
     if error["type"] != "missing":
         return False
@@ -244,7 +245,7 @@ def _explained_by_a_typo(model: type[BaseModel], error: dict[str, Any], errors: 
                for other in errors)
 
 
-def _report(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any], collector: Collector) -> None:
+def _report(model: type[BaseModel], doc: YamlDocument, error: ErrorDetails, collector: Collector) -> None:
     loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
     kind = error["type"]
     value = error.get("input")

@@ -70,7 +70,8 @@ class PartialDate:
             try:
                 Date(year, month, day)
             except ValueError:
-                raise PydanticCustomError("date_value", "'{value}' is not a day of the calendar", {"value": text}) from None
+                raise PydanticCustomError("date_value", "'{value}' is not a day of the calendar",
+                                          {"value": text}) from None
         return cls(year, month, day)
 
     @classmethod
@@ -174,7 +175,8 @@ class Chapter(_Strict):
     title: Text = Field(description="Chapter title.")
     id: Ident | None = Field(None, description="Anchor id; default: the file name without a leading number.")
     summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
-    body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph places a quote.")
+    body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
+                                   "places a quote.")
     events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
     quotes: list[Quote] = Field(default_factory=list, description="Quotations for the text and the quote index.")
 
@@ -200,7 +202,8 @@ class DossierMeta(_Strict):
     chapters: list[Text] | None = Field(
         None, description="Chapter file names in order; default: every other *.yaml, sorted by name."
     )
-    cover: Text | None = Field(None, description="Cover image file in the dossier folder; default: a typographic cover.")
+    cover: Text | None = Field(None, description="Cover image file in the dossier folder; default: a typographic "
+                                                 "cover.")
     raw_html: bool = Field(
         False,
         description="Let raw HTML in Markdown through (sanitised). Default false: raw HTML is shown as text.",

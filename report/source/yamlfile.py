@@ -25,7 +25,7 @@ MAX_DEPTH = 40
 # WeasyPrint's line breaking is worse than quadratic in the length of one word (measured:
 # 2,000 characters lay out in 4 s, 8,000 in 140 s, 800,000 exhaust memory): bound it here.
 MAX_WORD = 1000
-_LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+_LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:" + name
@@ -70,7 +70,7 @@ class YamlDocument:
 class _NoAliasLoader(yaml.SafeLoader):
     """Compose nodes only, and refuse aliases before they are expanded."""
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 WIDTH, HEIGHT = 1600, 2400
 PAPER = (244, 239, 230)
@@ -11,7 +12,7 @@ ACCENT = (138, 28, 28)
 INK = (26, 26, 26)
 
 
-def _wrap(draw, text: str, font, width: int) -> list[str]:
+def _wrap(draw: Any, text: str, font: Any, width: int) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""

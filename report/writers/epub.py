@@ -6,10 +6,11 @@ import html
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .edition import EditionContext, LayoutNeed, Made
@@ -107,7 +108,7 @@ _TOKEN_RE = re.compile(r"<[^>]*>|&[#\w]+;|[^<&]")
 
 def _positions_inside(documents: dict[str, str], starts: Sequence[PageStart]) -> dict[str, list[tuple[int, int]]]:
     """For each page that begins inside an element: (document, offset of its first word)."""
-    where = {}
+    where: dict[str, tuple[str, re.Match[str]]] = {}
     for name, text in documents.items():
         for match in _ID_RE.finditer(text):
             where.setdefault(match.group(2), (name, match))
@@ -239,19 +240,19 @@ APPLE_DISPLAY_OPTIONS = b"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def _package_writer(output, ebook, options: dict):
+def _package_writer(output: io.BytesIO, ebook: Any, options: dict) -> Any:
     """EbookLib's writer, adding xml:lang to <package> (EbookLib writes none: Ace's `epub-lang`)."""
     from ebooklib import epub
 
     class Writer(epub.EpubWriter):
-        def _write_opf_file(self, root):
+        def _write_opf_file(self, root: Any) -> None:
             root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
             super()._write_opf_file(root)
 
     return Writer(output, ebook, options)
 
 
-def _document(uid: str, name: str, text: str, properties: list[str] | None = None):
+def _document(uid: str, name: str, text: str, properties: list[str] | None = None) -> Any:
     """A document item whose bytes are ours (EbookLib's EpubHtml would rebuild the head)."""
     from ebooklib import epub
 
@@ -373,7 +374,7 @@ def _cover(ctx: EditionContext) -> tuple[str, bytes]:
     def draw() -> bytes:
         from .cover import make_cover
 
-        return make_cover(*text, ctx.styles / "fonts")
+        return make_cover(book.title, book.subtitle, book.publisher, footer, ctx.styles / "fonts")
 
     return "images/cover.png", ctx.artifact("cover", text, ".png", draw)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -34,7 +35,7 @@ class FolderFetcher(URLFetcher):
         self.roots = [Path(root).resolve() for root in roots]
         self.refused: list[str] = []
 
-    def fetch(self, url, headers=None):
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             self._refuse(url, "network and data URLs are not fetched")
@@ -52,7 +53,7 @@ class FolderFetcher(URLFetcher):
             self._refuse(url, f"{size:,} bytes is over the limit of {MAX_RESOURCE_BYTES:,}")
         return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(), {})
 
-    def _refuse(self, url: str, why: str):
+    def _refuse(self, url: str, why: str) -> NoReturn:
         shown = url if len(url) < 120 else url[:117] + "..."
         self.refused.append(f"{shown}: {why}")
         raise RefusedResource(shown, why)

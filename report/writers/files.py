@@ -6,8 +6,10 @@ import os
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError
 
@@ -61,13 +63,13 @@ def write_all(outputs: dict[Path, bytes]) -> None:
 
 
 @contextmanager
-def _interrupts_deferred():
+def _interrupts_deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM back for a few renames; deliver them afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received: list[int] = []
-    previous = {}
+    previous: dict[signal.Signals, Any] = {}
     for number in (signal.SIGINT, signal.SIGTERM):
         previous[number] = signal.signal(number, lambda signum, frame: received.append(signum))
     try:
@@ -75,8 +77,8 @@ def _interrupts_deferred():
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in received:
-            signal.raise_signal(number)
+        for signum in received:
+            signal.raise_signal(signum)
 
 
 def prepare_out_dir(out_dir: Path) -> Path:
@@ -94,7 +96,7 @@ def prepare_out_dir(out_dir: Path) -> Path:
 
 
 @contextmanager
-def build_lock(out_dir: Path, suffixes: list[str] | tuple[str, ...] = (".pdf", ".epub", ".html")):
+def build_lock(out_dir: Path, suffixes: Sequence[str] = (".pdf", ".epub", ".html")) -> Iterator[None]:
     """One build at a time per output folder (a second one waits); stale temporary files are removed.
 
     Temporary files are only made while the lock is held, so any found on taking it were

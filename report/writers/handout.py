@@ -72,8 +72,9 @@ def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
         writer.set_page_label(index, index, prefix=f"{sheet + 1}{'ab'[face]}:{labels}")
     for key, value in (reader.metadata or {}).items():
         writer.add_metadata({key: value})
-    if "/Lang" in reader.trailer["/Root"]:  # keep the document language for text tools
-        writer.root_object[NameObject("/Lang")] = reader.trailer["/Root"]["/Lang"]
+    catalog = reader.root_object
+    if "/Lang" in catalog:  # keep the document language for text tools
+        writer.root_object[NameObject("/Lang")] = catalog["/Lang"]
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), len(pages)

@@ -10,7 +10,9 @@ between the same two words as the page break of the print.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 _WORD = re.compile(r"\S+")
 _HYPHENS = ("\u2010", "\u00ad")  # what WeasyPrint appends when it hyphenates a word at a line end
@@ -25,7 +27,7 @@ class PageStart:
     words_before: int
 
 
-def page_starts(document, pages: dict[str, int]) -> list[PageStart]:
+def page_starts(document: Any, pages: dict[str, int]) -> list[PageStart]:
     """Pages of a laid-out WeasyPrint document that begin inside an element with an id.
 
     Words are counted on the text of the flow only: generated content (list markers,
@@ -62,11 +64,11 @@ def _count_words(lines: list[str]) -> int:
     return len(_WORD.findall(text.replace("\u00ad", "")))
 
 
-def _flow_lines(page_box):
+def _flow_lines(page_box: Any) -> Iterator[tuple[str, str]]:
     """(innermost element id, text) of every line piece in the page's flow, in order."""
     from weasyprint.formatting_structure import boxes
 
-    def walk(box, element_id):
+    def walk(box: Any, element_id: str) -> Iterator[tuple[str, str]]:
         if isinstance(box, (boxes.MarginBox, boxes.FootnoteAreaBox)):
             return
         if "::" in (box.element_tag or ""):
@@ -83,7 +85,7 @@ def _flow_lines(page_box):
         for child in getattr(box, "children", ()):
             yield from walk(child, element_id)
 
-    def _line_text(line):
+    def _line_text(line: Any) -> Iterator[str]:
         for box in line.descendants():
             if isinstance(box, boxes.TextBox) and "::" not in (box.element_tag or ""):
                 yield box.text

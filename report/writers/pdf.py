@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ReportError
 from .edition import EditionContext, LayoutNeed, Made
@@ -29,18 +30,18 @@ class PdfOptions:
 class LaidOut:
     """A laid-out PDF document and what the layout found out."""
 
-    document: object
+    document: Any  # weasyprint.Document (untyped library)
     pages: dict[str, int]  # anchor id -> 1-based page number where it stands
     page_count: int
     warnings: list[str] = field(default_factory=list)
 
 
 class _Capture(logging.Handler):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
 
 

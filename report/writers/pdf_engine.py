@@ -20,8 +20,7 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import Diagnostic, ReportError
 from .pdf import PdfOptions
@@ -32,13 +31,13 @@ if TYPE_CHECKING:
 _HEADER = struct.Struct("!Q")
 
 
-def _send(stream, kind: str, payload) -> None:
+def _send(stream: IO[bytes], kind: str, payload: object) -> None:
     data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def _receive(stream):
+def _receive(stream: IO[bytes]) -> Any:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError
@@ -49,7 +48,7 @@ def _receive(stream):
 class PdfEngine:
     """A started engine process; give it the document with submit(), then ask for results."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
@@ -63,6 +62,7 @@ class PdfEngine:
                write_pdf: bool) -> None:
         request = {"html": html, "base_dir": str(base_dir), "styles_dir": str(styles_dir), "options": options,
                    "identifier": identifier, "write_pdf": write_pdf}
+        assert self._process.stdin is not None  # made with stdin=PIPE
         _send(self._process.stdin, "request", request)
         self._process.stdin.close()
 
@@ -80,6 +80,8 @@ class PdfEngine:
     def close(self) -> None:
         """End the engine (at once if its results are no longer wanted) and reap it."""
         for stream in (self._process.stdin, self._process.stdout):
+            if stream is None:
+                continue
             try:
                 stream.close()
             except OSError:
@@ -88,8 +90,9 @@ class PdfEngine:
             self._process.kill()
         self._process.wait()
 
-    def _next(self, expected: str):
+    def _next(self, expected: str) -> Any:
         try:
+            assert self._process.stdout is not None  # made with stdout=PIPE
             kind, payload = _receive(self._process.stdout)
         except (EOFError, pickle.UnpicklingError):
             code = self._process.wait()
@@ -116,14 +119,15 @@ def _memoise_page_references() -> None:
     import pydyf
 
     original = getattr(pydyf.PDF, "page_references", None)
-    if not isinstance(original, property):
+    if not isinstance(original, property) or original.fget is None:
         return  # another pydyf: leave it as it is
+    rebuild = original.fget
 
-    def page_references(self):
+    def page_references(self: Any) -> Any:
         kids = self.pages["Kids"]
         cached = self.__dict__.get("_report_page_references")
         if cached is None or cached[0] != len(kids):
-            cached = (len(kids), original.fget(self))
+            cached = (len(kids), rebuild(self))
             self.__dict__["_report_page_references"] = cached
         return cached[1]
 

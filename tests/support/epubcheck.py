@@ -102,7 +102,7 @@ def _run_epubcheck_per_file(java, jar, unique, outs, timeout, requested, first_l
         return _read_epubcheck_json(outs[epub], epub, log)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(unique, pool.map(one, unique)))
+        results = dict(zip(unique, pool.map(one, unique), strict=True))
     return {Path(p): results[Path(p).resolve()] for p in requested}
 
 
