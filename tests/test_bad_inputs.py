@@ -23,6 +23,8 @@ from report.cli import main
 
 from .conftest import MINIMAL_CHAPTER, MINIMAL_META, write_files
 
+pytestmark = pytest.mark.slow  # every test compares with a real build (the `good` fixture)
+
 CHAPTER = "01-chapter.yaml"
 META = "dossier.yaml"
 

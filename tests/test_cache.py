@@ -17,6 +17,8 @@ from report.pipeline import BuildOptions, build
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, copy_dossier
 
+pytestmark = pytest.mark.slow  # real builds
+
 
 def _digests(result) -> dict[str, str]:
     return {w.kind: hashlib.sha256(w.path.read_bytes()).hexdigest() for w in result.outputs}

@@ -147,6 +147,7 @@ def test_check_warns_about_style_and_exits_0(make_dossier, capsys):
     assert main(["check", str(root), "--strict"]) == 1
 
 
+@pytest.mark.slow  # a real build
 def test_new_then_build_gives_every_edition(tmp_path, capsys):
     root = tmp_path / "my-dossier"
     assert main(["new", str(root)]) == 0
@@ -240,6 +241,7 @@ def test_version_and_help_with_examples(capsys):
         assert f"report {command}" in text
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_python_dash_m_report_runs_the_same_command(make_dossier):
     root = make_dossier(BROKEN)
     done = subprocess.run([sys.executable, "-m", "report", "check", str(root), "--json"], cwd=REPO,

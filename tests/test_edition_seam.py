@@ -22,6 +22,8 @@ from tests.support.pdftext import loose, pdf_pages
 
 from .conftest import EN_DOSSIER, REPO, copy_dossier
 
+pytestmark = pytest.mark.slow  # real builds
+
 
 class ContentsCard:
     """A plain-text card: each chapter's title and the page it starts on in the print edition."""

@@ -13,6 +13,8 @@ from tests.support.pdftext import flatten, loose, pdf_pages
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER
 
+pytestmark = pytest.mark.slow  # real builds and EPUBCheck
+
 
 @pytest.fixture(scope="module")
 def epubcheck_results(default_build, en_build):

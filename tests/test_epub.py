@@ -21,6 +21,8 @@ from tests.support.pdftext import flatten, page_of, pdf_pages
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, MINIMAL_META
 
+pytestmark = pytest.mark.slow  # real builds, EPUBCheck, Ace and epub.js
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "epub"
 OPS = "http://www.idpf.org/2007/ops"
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -237,6 +239,11 @@ def test_accessibility_metadata(which, request):
     assert refines is not None and refines.text == "pagination"
 
 
+def _nav_of(link):
+    """The <nav> around a link of a nav list (nav > ol > li > a)."""
+    return link.getparent().getparent().getparent()
+
+
 @pytest.mark.parametrize("which", ["default_build", "en_build"])
 def test_every_document_has_its_language_and_roles(which, request):
     book = _epub(which, request)
@@ -247,8 +254,7 @@ def test_every_document_has_its_language_and_roles(which, request):
     roles = {}
     for name in book.spine:
         for element in book.docs[name].iter(f"{{{XHTML}}}*"):
-            nav = element.getparent().getparent().getparent()
-            if element.tag == f"{{{XHTML}}}a" and nav.get(EPUB_TYPE) == "landmarks":
+            if element.tag == f"{{{XHTML}}}a" and _nav_of(element).get(EPUB_TYPE) == "landmarks":
                 continue  # landmark links name what they point at, they are not that thing
             roles.setdefault((element.get(EPUB_TYPE), element.get("role")), name)
     for pair in [("chapter", "doc-chapter"), ("index", "doc-index"), ("toc", "doc-toc"), ("noteref", "doc-noteref"),

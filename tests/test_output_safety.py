@@ -17,6 +17,8 @@ from report.writers import files
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, REPO
 
+pytestmark = pytest.mark.slow  # real builds
+
 # Runs a build in a child process and says on stdout when each stage starts, so the
 # test can kill it at a known point without guessing at timings.
 HARNESS = """

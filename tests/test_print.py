@@ -17,6 +17,8 @@ from tests.visual import compare as visual
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER
 
+pytestmark = pytest.mark.slow  # real builds, poppler and page images
+
 MM = 72 / 25.4  # points per millimetre
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import lxml.etree
 import lxml.html
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from report.pipeline import check
 from report.render import Renderer, RenderSettings
 
 from .test_bad_inputs import inert
+
+pytestmark = pytest.mark.slow  # hundreds of generated dossiers (Hypothesis)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

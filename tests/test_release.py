@@ -33,6 +33,8 @@ from report import pipeline, render
 from report.derive.appendices import APPENDICES
 from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 
+pytestmark = pytest.mark.slow  # builds the sdist and wheel and installs them in a fresh venv
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "report"
 DISTRIBUTION = "dossier-report"

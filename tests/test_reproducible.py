@@ -10,9 +10,13 @@ import sys
 import zipfile
 from datetime import UTC, datetime
 
+import pytest
+
 from report.pipeline import BuildOptions, build
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, REPO
+
+pytestmark = pytest.mark.slow  # real builds in other processes
 
 EPOCH = 1700000001  # 2023-11-14T22:13:21Z: an odd second, which a ZIP date cannot hold
 

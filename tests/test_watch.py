@@ -16,6 +16,8 @@ import pytest
 
 from .conftest import REPO
 
+pytestmark = pytest.mark.slow  # a live server and rebuilds
+
 WAIT = 60.0  # seconds before giving up on a rebuild: generous for a loaded CI machine
 
 

@@ -8,6 +8,8 @@ from playwright.sync_api import sync_playwright
 from .support.tools import CHROMIUM_ARGS, find_chromium
 from .test_watch import Watcher
 
+pytestmark = pytest.mark.slow  # real builds in headless chromium
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
