@@ -70,6 +70,15 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class SourceView:
+    """Where the dossier's facts come from, as printed: plain title, publisher, checked URL."""
+
+    title: str
+    publisher: str
+    url: str
+
+
+@dataclass(frozen=True)
 class ChapterView:
     anchor: str
     number: int
@@ -113,9 +122,7 @@ class Book:
     date: Date | None
     description: str
     identifier: str
-    source_title: str
-    source_publisher: str
-    source_url: str
+    source: SourceView | None
     cover: Image | None
     chapters: tuple[ChapterView, ...]
     timeline: tuple[EventView, ...]
@@ -269,15 +276,16 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         ))
 
     timeline = tuple(sorted(events, key=lambda e: (e.date, e.order)))
-    source = meta.source
+    source = None
+    if meta.source is not None and (meta.source.title or meta.source.publisher or meta.source.url):
+        source = SourceView(title=markdown.plain(meta.source.title), publisher=meta.source.publisher or "",
+                            url=meta.source.url or "")
     return Book(
         root=dossier.root, language=language, title_html=markdown.inline(meta.title),
         title=markdown.plain(meta.title), subtitle=markdown.plain(meta.subtitle),
         authors=tuple(meta.authors), publisher=meta.publisher or "", date=meta.date,
         description=markdown.plain(meta.description), identifier=meta.stable_identifier(),
-        source_title=markdown.plain(source.title) if source and source.title else "",
-        source_publisher=source.publisher or "" if source else "",
-        source_url=source.url or "" if source else "",
+        source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
         quote_index=_quote_index(chapters, language), images=tuple(images.values()),
     )
