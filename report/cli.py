@@ -50,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="PDF standard to follow (default: pdf/ua-1, tagged and accessible)")
     build.add_argument("--bleed", default="", help="bleed for a print shop, e.g. 3mm")
     build.add_argument("--marks", action="store_true", help="crop marks for a print shop")
-    build.add_argument("--screen", action="store_true", help="screen layout: no blank pages, chapters on any page")
+    build.add_argument("--layout", choices=["briefing", "book"], default="",
+                       help="PDF layout, overriding the dossier's `layout:`: briefing (for the screen and one-sided "
+                            "print: no blank pages, 'page x of y') or book (duplex: chapters on right-hand pages)")
+    # the briefing layout's old name, kept so that existing scripts still work
+    build.add_argument("--screen", action="store_const", dest="layout", const="briefing", help=argparse.SUPPRESS)
     build.add_argument("--epub-fonts", action="store_true", help="embed the shipped fonts in the EPUB")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--force", action="store_true",
@@ -161,7 +165,7 @@ def _build(args) -> int:
     options = BuildOptions(
         out_dir=args.out, formats=tuple(e.kind for e in named),
         pdf=PdfOptions(page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks,
-                       layout="screen" if args.screen else "print"),
+                       layout=args.layout),
         epub_fonts=args.epub_fonts, strict=args.strict, force=args.force,
     )
     display = None if (args.json or args.quiet) else make_progress_display()

@@ -16,6 +16,7 @@ from .derive.book import Book
 from .errors import ReportError
 
 TEMPLATES = Path(__file__).parent / "templates"
+KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class RenderSettings:
 
     timestamp: datetime  # fixed, for reproducible output
     build_id: str
-    layout: str = "print"  # "print" (chapters on right pages) or "screen"
+    layout: str = "briefing"  # the PDF's layout: "briefing" or "book" (chapters on right-hand pages)
 
 
 def css_string(value: str) -> Markup:
@@ -74,10 +75,13 @@ class Renderer:
             "build_id": settings.build_id,
             "edition_date": book.language.format_full_date(book.date) if book.date else "",
             "epub_file": self._epub_file,
+            # a draft says so in its title (the PDF's and the web page's), as on its cover
+            "document_title": f"{book.title} ({s['draft']})" if book.draft else book.title,
             "pages": {},
         }
         self._files = {c.anchor: c.file_name for c in book.chapters}
         self._files.update({a.anchor: a.epub_document for a in book.appendices})
+        self._files["key-points"] = KEY_POINTS_DOCUMENT
         for chapter in book.chapters:
             for quote in chapter.quotes.values():
                 self._files[quote.anchor] = chapter.file_name
@@ -102,6 +106,9 @@ class Renderer:
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""
         docs: dict[str, str] = {}
+        if self.book.key_points:  # the dossier's key points come first, before chapter 1
+            docs[KEY_POINTS_DOCUMENT] = self.render("epub/appendix.xhtml", "epub", part="key_points.html",
+                                                        pages=pages, doc_title=self.book.strings["key_points"])
         for chapter in self.book.chapters:
             docs[chapter.file_name] = self.render("epub/chapter.xhtml", "epub", chapter=chapter, pages=pages,
                                                   doc_title=chapter.title_plain)

@@ -79,6 +79,16 @@ class SourceView:
 
 
 @dataclass(frozen=True)
+class ChangeView:
+    """One entry of the list of changes, ready for the imprint."""
+
+    date: Date
+    date_label: str
+    version: str
+    text_html: str
+
+
+@dataclass(frozen=True)
 class ChapterView:
     anchor: str
     number: int
@@ -86,6 +96,7 @@ class ChapterView:
     title_html: str
     title_plain: str
     summary_html: str
+    key_points: tuple[str, ...]  # inline HTML, one per point
     body: dict[str, tuple[BodyPart, ...]]  # per edition
     footnotes: dict[str, tuple[Footnote, ...]]
     quotes: dict[str, QuoteView]  # by id, in source order
@@ -129,10 +140,21 @@ class Book:
     quote_index: tuple[SpeakerGroup, ...]
     images: tuple[Image, ...]
     appendices: tuple[Appendix, ...] = APPENDICES  # after the chapters, in this order, in every edition
+    layout: str = "briefing"  # the dossier's PDF layout: "briefing" or "book"
+    classification: str = ""  # the marking, in the user's words; "" for none
+    draft: bool = False
+    version: str = ""
+    changes: tuple[ChangeView, ...] = ()
+    key_points: tuple[str, ...] = ()  # the dossier's own key points, inline HTML
 
     @property
     def strings(self) -> dict[str, str]:
         return self.language.strings
+
+    @property
+    def marking(self) -> str:
+        """What every page and every document carries at its top: the draft word and the classification."""
+        return " · ".join(x for x in (self.strings["draft"] if self.draft else "", self.classification) if x)
 
     def quote(self, quote_id: str) -> QuoteView:
         for chapter in self.chapters:
@@ -270,7 +292,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
-            summary_html=markdown.inline(model.summary), body=bodies, footnotes=notes, quotes=quotes,
+            summary_html=markdown.inline(model.summary),
+            key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes, quotes=quotes,
             unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
             source_path=loaded.path,
         ))
@@ -288,6 +311,11 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
         quote_index=_quote_index(chapters, language), images=tuple(images.values()),
+        layout=meta.layout, classification=meta.classification or "", draft=meta.status == "draft",
+        version=meta.version or "",
+        changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",
+                                 markdown.inline(c.text)) for c in meta.changes),
+        key_points=tuple(markdown.inline(point) for point in meta.key_points),
     )
 
 

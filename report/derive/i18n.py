@@ -40,6 +40,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_quotes": "Schlüsselzitate",
         "summaries": "Zusammenfassung",
         "handout": "Handout",
+        "draft": "Entwurf",
+        "version": "Version",
+        "changes": "Änderungen",
+        "key_points": "Das Wichtigste in Kürze",
+        "classification": "Einstufung",
     },
     "en": {
         "contents": "Contents",
@@ -68,6 +73,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_quotes": "Key quotations",
         "summaries": "Summary",
         "handout": "Handout",
+        "draft": "Draft",
+        "version": "Version",
+        "changes": "Changes",
+        "key_points": "Key points",
+        "classification": "Classification",
     },
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,6 +274,13 @@ def _report(model: type[BaseModel], doc: YamlDocument, error: ErrorDetails, coll
         message = f"expected true or false, found '{value}'"
     elif kind in ("string_too_short", "too_short"):
         message = "must not be empty"
+    elif kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        message = f"'{value}' is not allowed here: expected {expected}"
+        choices = re.findall(r"'([^']*)'", expected)
+        hint = _did_you_mean(str(value), choices) if isinstance(value, str) else ""
+        collector.error(where, message, field=field, hint=hint)
+        return
     elif kind == "string_pattern_mismatch":
         message = f"'{value}' is not a valid id: start with a letter, then letters, digits, '-' or '_'"
     else:

@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date as Date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -93,7 +93,7 @@ class PartialDate:
 def _full_date(value: Any) -> Any:
     parsed = PartialDate.parse(value)
     if parsed.precision != "day":
-        raise PydanticCustomError("date_precision", "the edition date needs a day: YYYY-MM-DD")
+        raise PydanticCustomError("date_precision", "this date needs a day: YYYY-MM-DD")
     return Date(parsed.year, parsed.month, parsed.day)
 
 
@@ -169,12 +169,25 @@ class Quote(_Strict):
     context: Text | None = Field(None, description='Where it was said, e.g. "E-Mail an Greg Brockman".')
 
 
+class Change(_Strict):
+    """One entry of the list of changes, printed in the imprint."""
+
+    date: Annotated[Date, BeforeValidator(_full_date)] = Field(description="When the change was made (YYYY-MM-DD).")
+    version: Text | None = Field(None, description="The version the change made, e.g. '1.1'.")
+    text: Text = Field(description="What changed, in a sentence (Markdown, inline).")
+
+
+KeyPoints = Annotated[list[Text], Field(description="The key points, each a sentence (Markdown, inline); "
+                                                    "set as a boxed summary at the start.")]
+
+
 class Chapter(_Strict):
     """One chapter file."""
 
     title: Text = Field(description="Chapter title.")
     id: Ident | None = Field(None, description="Anchor id; default: the file name without a leading number.")
     summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
+    key_points: KeyPoints = Field(default_factory=list)
     body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
                                    "places a quote.")
     events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
@@ -208,6 +221,25 @@ class DossierMeta(_Strict):
         False,
         description="Let raw HTML in Markdown through (sanitised). Default false: raw HTML is shown as text.",
     )
+    layout: Literal["briefing", "book"] = Field(
+        "briefing",
+        description="PDF layout: 'briefing' (default; for the screen and single-sided print: chapters on a new "
+                    "page, no blank pages, 'page x of y') or 'book' (duplex: chapters on right-hand pages, "
+                    "mirrored margins). `report build --layout` overrides it.",
+    )
+    classification: Text | None = Field(
+        None, description="A marking printed on every page and at the top of every edition, in your words: "
+                          "e.g. 'Vertraulich', 'Internal', 'TLP:AMBER'. Also in the files' metadata.",
+    )
+    status: Literal["draft", "final"] = Field(
+        "final", description="'draft' sets a watermark on every PDF page and marks every edition as a draft; "
+                             "'final' (default) has none.",
+    )
+    version: Text | None = Field(
+        None, description="Version of this edition, e.g. '1.2': on the cover, in the imprint and the metadata.",
+    )
+    changes: list[Change] = Field(default_factory=list, description="List of changes, printed in the imprint.")
+    key_points: KeyPoints = Field(default_factory=list)
 
     def stable_identifier(self) -> str:
         """The given identifier, or one derived from the title (never random)."""

@@ -181,6 +181,10 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
         ebook.add_metadata("DC", "description", book.description)
     if book.date:
         ebook.add_metadata("DC", "date", book.date.isoformat())
+    if book.version:
+        ebook.add_metadata(None, "meta", book.version, {"property": "schema:version"})
+    if book.classification:  # who may read it: Dublin Core's "security status" term
+        ebook.add_metadata(None, "meta", book.classification, {"property": "dcterms:accessRights"})
     if book.subtitle:
         ebook.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
         ebook.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
