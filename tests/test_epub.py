@@ -234,7 +234,7 @@ def test_accessibility_metadata(which, request):
     # the pagination source: the printed edition, named as dc:source refined as source-of pagination
     source = book.opf.find(".//dc:source", NS)
     assert source is not None and book.meta("pageBreakSource") == [source.text]
-    assert source.text == f"{book.opf.findtext('.//dc:identifier', namespaces=NS)}#pdf-a4-print"
+    assert source.text == f"{book.opf.findtext('.//dc:identifier', namespaces=NS)}#pdf-a4-briefing"
     refines = book.opf.find(f".//opf:meta[@refines='#{source.get('id')}'][@property='source-of']", NS)
     assert refines is not None and refines.text == "pagination"
 
