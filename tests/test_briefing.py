@@ -434,3 +434,27 @@ def test_briefing_pages_look_as_designed(which, page, reference, request, tmp_pa
     fixture = request.getfixturevalue(which)
     rendered = visual.render_page(fixture.pdf, page, tmp_path)
     visual.compare(rendered, reference, tmp_path, update=visual.updating())
+
+
+# The source format ------------------------------------------------------------------------------
+
+def test_schema_and_new_know_the_new_keys(tmp_path, minimal):
+    from report.schema import json_schema
+
+    defs = json_schema()["definitions"]
+    meta = defs["DossierMeta"]["properties"]
+    assert meta["layout"]["enum"] == ["briefing", "book"] and meta["layout"]["default"] == "briefing"
+    assert meta["status"]["enum"] == ["draft", "final"] and meta["status"]["default"] == "final"
+    assert {"classification", "version", "changes", "key_points"} <= set(meta)
+    assert {"date", "version", "text"} == set(defs["Change"]["properties"])
+    assert "key_points" in defs["Chapter"]["properties"]
+    for language in ("en", "de"):
+        root = tmp_path / language
+        assert main(["new", str(root), "--language", language]) == 0
+        collector, book = check(root)
+        assert not collector.errors and not collector.warnings
+        assert book.layout == "briefing" and book.draft and book.version == "0.1"
+        assert len(book.key_points) == 2 and len(book.changes) == 1
+    # an unquoted version keeps its digits: YAML's 1.10 is not the number 1.1 here
+    collector, book = check(minimal(dossier__yaml="title: T\nlanguage: en\nversion: 1.10\n"))
+    assert not collector.errors and book.version == "1.10"
