@@ -458,3 +458,16 @@ def test_schema_and_new_know_the_new_keys(tmp_path, minimal):
     # an unquoted version keeps its digits: YAML's 1.10 is not the number 1.1 here
     collector, book = check(minimal(dossier__yaml="title: T\nlanguage: en\nversion: 1.10\n"))
     assert not collector.errors and book.version == "1.10"
+
+
+def test_watermark_scheme_reads_nothing_and_stays_inert(tmp_path):
+    """A dossier's own template can name the watermark scheme: it yields a bounded, escaped image, no file."""
+    from report.writers.fetcher import FolderFetcher
+
+    fetcher = FolderFetcher([tmp_path])
+    hostile = "report-watermark:" + "%3C%2Ftext%3E%3Cimage%20href%3D%22file%3A%2F%2F%2Fetc%2Fpasswd%22%2F%3E" * 200
+    svg = fetcher.fetch(hostile).read()
+    assert len(svg) < 1000
+    tree = lxml.etree.fromstring(svg)
+    assert [element.tag.split("}")[1] for element in tree.iter()] == ["svg", "text"]  # no <image>, no href
+    assert fetcher.refused == []

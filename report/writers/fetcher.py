@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import unquote, urlsplit
 
-from . import watermark
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..folder import is_inside
+from . import watermark
 
 MAX_RESOURCE_BYTES = 16 * 1024 * 1024
 LOGGER = logging.getLogger("report.fetcher")
