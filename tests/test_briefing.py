@@ -224,6 +224,18 @@ def test_marking_on_every_pdf_page_head_and_foot_cover_included(marked):
         assert f"Draft · {MARKING}" in text, number  # the head says "Draft" too
 
 
+def test_marking_on_every_page_of_the_book_blank_pages_included(marked, tmp_path):
+    out = tmp_path / "book"
+    assert main(["build", str(marked.root), "--out", str(out), "--pdf", "--quiet", "--layout", "book"]) == 0
+    pages = pdf_pages(next(out.glob("*.pdf")))
+    # a page with nothing but the marking and the watermark's letters (pdftotext cuts it into pieces)
+    padding = [n for n, text in enumerate(pages, start=1)
+               if not re.sub(rf"Draft|{MARKING}|·|\b(DR|AF|T)\b|\s", "", text)]
+    assert padding and all(n % 2 == 0 for n in padding)  # the blank left pages before chapters
+    for number, text in enumerate(pages, start=1):
+        assert text.count(MARKING) >= 2 and f"Draft · {MARKING}" in text, number
+
+
 def test_marking_on_every_handout_page(marked):
     from pypdf import PdfReader
 
