@@ -128,7 +128,7 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
             stylesheets=stylesheets, font_config=fonts, pdf_variant=variant,
             pdf_tags=variant is not None and variant.startswith("pdf/ua"),
         )
-        document.metadata.xmp_metadata.extend(_xmp(document.metadata.custom))
+        _add_xmp(document.metadata)
     finally:
         logger.removeHandler(capture)
     pages: dict[str, int] = {}
@@ -138,27 +138,38 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
     return LaidOut(document, pages, len(document.pages), capture.messages + fetcher.refused)
 
 
-def _xmp(custom: dict[str, str]) -> list[bytes]:
-    """XMP for what the document's <meta> elements say beyond WeasyPrint's own fields.
+def _add_xmp(metadata) -> None:
+    """Put what the document's <meta> elements say beyond WeasyPrint's own fields into its XMP.
 
-    The version becomes xmpMM:VersionID and the classification dc:rights: both are in
-    schemas every XMP reader knows, so PDF/A needs no extension schema for them.
+    The version becomes xmpMM:VersionID and the classification dc:rights: both are in schemas
+    every XMP reader knows, so PDF/A needs no extension schema for them. They go into
+    WeasyPrint's one rdf:RDF element: its `xmp_metadata` list would add a second one after it,
+    which readers such as pikepdf (and the XMP specification) do not look at.
+    WeasyPrint writes XMP only for the PDF/UA, PDF/A and PDF/X variants.
     """
     from xml.sax.saxutils import escape
 
+    custom = metadata.custom
     version = custom.get("version", "").strip()
     rights = custom.get("dcterms.accessrights", "").strip()  # WeasyPrint lower-cases meta names
     if not (version or rights):
-        return []
-    parts = ['<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-             '<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+        return
+    parts = ['<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
              ' xmlns:dc="http://purl.org/dc/elements/1.1/">']
     if version:
         parts.append(f"<xmpMM:VersionID>{escape(version)}</xmpMM:VersionID>")
     if rights:
         parts.append(f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt></dc:rights>')
-    parts.append("</rdf:Description></rdf:RDF>")
-    return ["".join(parts).encode("utf-8")]
+    parts.append("</rdf:Description>")
+    extra = "".join(parts).encode("utf-8")
+    generate = metadata.generate_rdf_metadata
+
+    def generate_with_ours(*args, **kwargs) -> bytes:
+        rdf = generate(*args, **kwargs)
+        end = rdf.rindex(b"</rdf:RDF>")
+        return rdf[:end] + extra + rdf[end:]
+
+    metadata.generate_rdf_metadata = generate_with_ours
 
 
 def write(laid_out: LaidOut, *, identifier: str, options: PdfOptions) -> bytes:
