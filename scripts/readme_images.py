@@ -23,7 +23,8 @@ from tests.support.epubjs import render_epub_page  # noqa: E402
 from tests.support.tools import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
-PDF_PAGES = {"pdf-title": 1, "pdf-contents": 2}  # key points and contents (briefing); plus a chapter opening and the timeline, found below
+# the briefing: key points and contents on page 2; a chapter opening and the timeline are found below
+PDF_PAGES = {"pdf-title": 1, "pdf-contents": 2}
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.etree
@@ -20,15 +20,9 @@ import pytest
 from report.cli import main
 from report.pipeline import BuildOptions, build, check
 from report.render import Renderer, RenderSettings
+from tests.support.ace import ace_violations, format_ace_violations, run_ace
+from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 from tests.support.pdftext import flatten, loose, pdf_pages
-from tests.support.validators import (
-    ace_violations,
-    format_ace_violations,
-    format_epubcheck_messages,
-    run_ace,
-    run_epubcheck,
-    summarize,
-)
 from tests.visual import compare as visual
 
 from .conftest import DEFAULT_DOSSIER, EN_DOSSIER, SEED, copy_dossier
@@ -88,8 +82,11 @@ def _openings(pages: list[str], book) -> dict[str, int]:
     """The page each chapter opens on: its number and title at the top of the page's text."""
     found = {}
     for chapter in book.chapters:
-        hits = [n for n, text in enumerate(pages, start=1)
-                if re.match(rf"\s*{chapter.number}\s+{re.escape(chapter.title_plain)}", flatten(text))]
+        hits = [
+            n
+            for n, text in enumerate(pages, start=1)
+            if re.match(rf"\s*{chapter.number}\s+{re.escape(chapter.title_plain)}", flatten(text))
+        ]
         assert len(hits) == 1, (chapter.title_plain, hits)
         found[chapter.anchor] = hits[0]
     return found
@@ -145,12 +142,14 @@ def _watermark_letters(pdf: Path, min_height: float = 30.0) -> list[str]:
     pages = []
     for page in re.findall(r"<page [^>]*>(.*?)</page>", bbox, re.S):
         words = re.findall(r'<word xMin="[-\d.]+" yMin="([-\d.]+)" xMax="[-\d.]+" yMax="([-\d.]+)">([^<]*)<', page)
-        pages.append("".join(sorted("".join(w[2] for w in words
-                                            if float(w[1]) - float(w[0]) > min_height and w[2].isupper()))))
+        pages.append(
+            "".join(sorted("".join(w[2] for w in words if float(w[1]) - float(w[0]) > min_height and w[2].isupper())))
+        )
     return pages
 
 
 # Layouts ----------------------------------------------------------------------------------------
+
 
 def test_briefing_is_the_default_and_has_no_blank_page(default_build):
     _, book = check(DEFAULT_DOSSIER)
@@ -176,10 +175,14 @@ def test_book_opens_chapters_on_odd_pages(book_pdf, default_build):
 
 
 def test_layout_from_the_dossier_and_the_command_line(minimal, tmp_path):
-    two_chapters = {"01-chapter.yaml": "title: One\nbody: |\n  Some text.\n",
-                    "02-other.yaml": "title: Two\nbody: |\n  More text.\n"}
-    root = minimal(dossier__yaml="title: Test dossier\nlanguage: en\nlayout: book\n", **{
-        k.replace(".", "__"): v for k, v in two_chapters.items()})
+    two_chapters = {
+        "01-chapter.yaml": "title: One\nbody: |\n  Some text.\n",
+        "02-other.yaml": "title: Two\nbody: |\n  More text.\n",
+    }
+    root = minimal(
+        dossier__yaml="title: Test dossier\nlanguage: en\nlayout: book\n",
+        **{k.replace(".", "__"): v for k, v in two_chapters.items()},
+    )
     as_book = tmp_path / "book"
     assert main(["build", str(root), "--out", str(as_book), "--pdf", "--quiet"]) == 0
     book_pages = pdf_pages(next(as_book.glob("*.pdf")))
@@ -204,18 +207,23 @@ def test_epub_page_numbers_name_the_layout_they_follow(tmp_path):
 
 
 def test_bad_layout_and_status_are_located_errors(minimal):
-    root = minimal(dossier__yaml="title: T\nlanguage: en\nlayout: boook\nstatus: Draft\n"
-                                 "changes:\n  - date: 2024-05\n    text: x\n")
+    root = minimal(
+        dossier__yaml="title: T\nlanguage: en\nlayout: boook\nstatus: Draft\nchanges:\n  - date: 2024-05\n    text: x\n"
+    )
     collector, _ = check(root)
     messages = sorted(d.format() for d in collector.errors)
     assert len(messages) == 3, messages
-    assert re.search(r"dossier\.yaml:3:9: error: layout: 'boook' is not allowed here: expected 'briefing' or "
-                     r"'book' \(did you mean 'book'\?\)", messages[0])
+    assert re.search(
+        r"dossier\.yaml:3:9: error: layout: 'boook' is not allowed here: expected 'briefing' or "
+        r"'book' \(did you mean 'book'\?\)",
+        messages[0],
+    )
     assert re.search(r"dossier\.yaml:4:9: error: status: 'Draft' .* \(did you mean 'draft'\?\)", messages[1])
     assert re.search(r"dossier\.yaml:6:11: error: changes\[0\]\.date: this date needs a day", messages[2])
 
 
 # Marking ----------------------------------------------------------------------------------------
+
 
 def test_marking_on_every_pdf_page_head_and_foot_cover_included(marked):
     pages = pdf_pages(marked.pdf)
@@ -230,8 +238,9 @@ def test_marking_on_every_page_of_the_book_blank_pages_included(marked, tmp_path
     assert main(["build", str(marked.root), "--out", str(out), "--pdf", "--quiet", "--layout", "book"]) == 0
     pages = pdf_pages(next(out.glob("*.pdf")))
     # a page with nothing but the marking and the watermark's letters (pdftotext cuts it into pieces)
-    padding = [n for n, text in enumerate(pages, start=1)
-               if not re.sub(rf"Draft|{MARKING}|·|\b(DR|AF|T)\b|\s", "", text)]
+    padding = [
+        n for n, text in enumerate(pages, start=1) if not re.sub(rf"Draft|{MARKING}|·|\b(DR|AF|T)\b|\s", "", text)
+    ]
     assert padding and all(n % 2 == 0 for n in padding)  # the blank left pages before chapters
     for number, text in enumerate(pages, start=1):
         assert text.count(MARKING) >= 2 and f"Draft · {MARKING}" in text, number
@@ -248,8 +257,23 @@ def test_marking_on_every_handout_page(marked):
         for half, number in enumerate(label.split(":")[1].split("|")):
             if number == "-":
                 continue
-            text = _run("pdftotext", "-f", str(index + 1), "-l", str(index + 1), "-x", str(half * width),
-                        "-y", "0", "-W", str(width), "-H", str(height), str(marked.handout), "-")
+            text = _run(
+                "pdftotext",
+                "-f",
+                str(index + 1),
+                "-l",
+                str(index + 1),
+                "-x",
+                str(half * width),
+                "-y",
+                "0",
+                "-W",
+                str(width),
+                "-H",
+                str(height),
+                str(marked.handout),
+                "-",
+            )
             assert text.count(MARKING) >= 2 and f"Draft · {MARKING}" in text, (label, half)
             halves += 1
     assert halves >= 3
@@ -265,8 +289,12 @@ def test_marking_heads_the_html_and_every_epub_document(marked):
     assert page.xpath('//meta[@name="version"]')[0].get("content") == "1.10"
     with zipfile.ZipFile(marked.epub) as z:
         opf = lxml.etree.fromstring(z.read("EPUB/content.opf"))
-        spine = [item.get("href") for ref in opf.iter("{http://www.idpf.org/2007/opf}itemref")
-                 for item in opf.iter("{http://www.idpf.org/2007/opf}item") if item.get("id") == ref.get("idref")]
+        spine = [
+            item.get("href")
+            for ref in opf.iter("{http://www.idpf.org/2007/opf}itemref")
+            for item in opf.iter("{http://www.idpf.org/2007/opf}item")
+            if item.get("id") == ref.get("idref")
+        ]
         assert len(spine) >= 6
         for name in spine:
             body = lxml.etree.fromstring(z.read(f"EPUB/{name}")).find(f"{XHTML}body")
@@ -293,6 +321,7 @@ def test_no_marking_when_none_is_given(default_build):
 
 
 # Drafts -----------------------------------------------------------------------------------------
+
 
 def test_draft_watermark_on_every_page_as_an_artifact(marked):
     from pdfua import validate
@@ -355,6 +384,7 @@ def test_final_edition_has_no_watermark_and_no_draft_word(default_build):
 
 # Version and changes ----------------------------------------------------------------------------
 
+
 def test_version_and_changes_in_the_imprint_on_the_cover_and_in_the_xmp(marked, marked_final_pdf):
     pages = pdf_pages(marked_final_pdf)  # the text without the draft's watermark letters between its lines
     imprint = flatten(pages[-1])
@@ -369,8 +399,9 @@ def test_version_and_changes_in_the_imprint_on_the_cover_and_in_the_xmp(marked, 
     xmp = PdfReader(marked.pdf).xmp_metadata
     rdf = xmp.rdf_root
     assert rdf.localName == "RDF" and len(rdf.ownerDocument.getElementsByTagNameNS(RDF, "RDF")) == 1
-    assert [n.firstChild.data for n in rdf.getElementsByTagNameNS("http://ns.adobe.com/xap/1.0/mm/", "VersionID")] \
-        == ["1.10"]
+    assert [n.firstChild.data for n in rdf.getElementsByTagNameNS("http://ns.adobe.com/xap/1.0/mm/", "VersionID")] == [
+        "1.10"
+    ]
     rights = rdf.getElementsByTagNameNS("http://purl.org/dc/elements/1.1/", "rights")
     assert [li.firstChild.data for r in rights for li in r.getElementsByTagNameNS(RDF, "li")] == [MARKING]
     with zipfile.ZipFile(marked.epub) as z:
@@ -385,6 +416,7 @@ def test_no_version_no_changes_when_none_are_given(default_build):
 
 
 # Key points -------------------------------------------------------------------------------------
+
 
 def test_default_key_points_are_the_articles_words_and_stand_first(default_build):
     article = SEED.read_text(encoding="utf-8")
@@ -407,17 +439,24 @@ def test_default_key_points_are_the_articles_words_and_stand_first(default_build
         opf = z.read("EPUB/content.opf").decode()
         doc = z.read("EPUB/text/key-points.xhtml").decode()
     first_doc = re.findall(r'<itemref idref="([^"]+)"', opf)[2]  # after the cover and the nav
-    assert re.search(rf'<item [^>]*href="text/key-points.xhtml"[^>]*id="{first_doc}"|<item [^>]*id="{first_doc}"'
-                     r'[^>]*href="text/key-points.xhtml"', opf)
+    assert re.search(
+        rf'<item [^>]*href="text/key-points.xhtml"[^>]*id="{first_doc}"|<item [^>]*id="{first_doc}"'
+        r'[^>]*href="text/key-points.xhtml"',
+        opf,
+    )
     assert all(point in doc for point in book.key_points)
 
 
 def test_a_chapters_key_points_stand_after_its_title_and_summary(minimal):
-    root = minimal(**{"01-chapter__yaml": "title: A chapter\nsummary: The lead.\nkey_points:\n  - First *point*\n"
-                                          "  - Second point\nbody: |\n  Some text.\n"})
+    root = minimal(
+        **{
+            "01-chapter__yaml": "title: A chapter\nsummary: The lead.\nkey_points:\n  - First *point*\n"
+            "  - Second point\nbody: |\n  Some text.\n"
+        }
+    )
     collector, book = check(root)
     assert not collector.errors
-    renderer = Renderer(book, RenderSettings(timestamp=datetime(2024, 5, 1, tzinfo=timezone.utc), build_id="0" * 16))
+    renderer = Renderer(book, RenderSettings(timestamp=datetime(2024, 5, 1, tzinfo=UTC), build_id="0" * 16))
     for document in (renderer.web_document(""), renderer.pdf_document()):
         chapter = lxml.html.document_fromstring(document).xpath('//section[@class="chapter"]')[0]
         children = [child.get("class") or child.tag for child in chapter]
@@ -433,8 +472,10 @@ def test_german_words_come_from_the_language_table(tmp_path, minimal):
 
     for key in ("draft", "version", "changes", "key_points", "page", "page_of"):
         assert STRINGS["de"][key] and STRINGS["en"][key], key
-    root = minimal(dossier__yaml="title: T\nlanguage: de\nstatus: draft\nversion: '2'\nclassification: Intern\n"
-                                 "changes:\n  - date: 2024-05-02\n    text: Neu\n")
+    root = minimal(
+        dossier__yaml="title: T\nlanguage: de\nstatus: draft\nversion: '2'\nclassification: Intern\n"
+        "changes:\n  - date: 2024-05-02\n    text: Neu\n"
+    )
     out = tmp_path / "out"
     assert main(["build", str(root), "--out", str(out), "--pdf", "--quiet"]) == 0
     pages = pdf_pages(next(out.glob("*.pdf")))
@@ -445,11 +486,15 @@ def test_german_words_come_from_the_language_table(tmp_path, minimal):
 
 # The look of pages ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("which,page,reference", [
-    ("default_build", 2, "briefing-p02-key-points.png"),
-    ("default_build", 3, "briefing-p03-chapter.png"),
-    ("marked", 3, "draft-p03-chapter.png"),
-])
+
+@pytest.mark.parametrize(
+    "which,page,reference",
+    [
+        ("default_build", 2, "briefing-p02-key-points.png"),
+        ("default_build", 3, "briefing-p03-chapter.png"),
+        ("marked", 3, "draft-p03-chapter.png"),
+    ],
+)
 def test_briefing_pages_look_as_designed(which, page, reference, request, tmp_path):
     fixture = request.getfixturevalue(which)
     rendered = visual.render_page(fixture.pdf, page, tmp_path)
@@ -457,6 +502,7 @@ def test_briefing_pages_look_as_designed(which, page, reference, request, tmp_pa
 
 
 # The source format ------------------------------------------------------------------------------
+
 
 def test_schema_and_new_know_the_new_keys(tmp_path, minimal):
     from report.schema import json_schema

@@ -293,7 +293,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
             summary_html=markdown.inline(model.summary),
-            key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes, quotes=quotes,
+            key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes,
+            quotes=quotes,
             unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
             source_path=loaded.path,
         ))

@@ -138,7 +138,7 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
     return LaidOut(document, pages, len(document.pages), capture.messages + fetcher.refused)
 
 
-def _add_xmp(metadata) -> None:
+def _add_xmp(metadata: Any) -> None:  # weasyprint.DocumentMetadata (untyped library)
     """Put what the document's <meta> elements say beyond WeasyPrint's own fields into its XMP.
 
     The version becomes xmpMM:VersionID and the classification dc:rights: both are in schemas
@@ -159,12 +159,13 @@ def _add_xmp(metadata) -> None:
     if version:
         parts.append(f"<xmpMM:VersionID>{escape(version)}</xmpMM:VersionID>")
     if rights:
-        parts.append(f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt></dc:rights>')
+        parts.append(f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt>'
+                     "</dc:rights>")
     parts.append("</rdf:Description>")
-    extra = "".join(parts).encode("utf-8")
+    extra = "".join(parts).encode()
     generate = metadata.generate_rdf_metadata
 
-    def generate_with_ours(*args, **kwargs) -> bytes:
+    def generate_with_ours(*args: Any, **kwargs: Any) -> bytes:
         rdf = generate(*args, **kwargs)
         end = rdf.rindex(b"</rdf:RDF>")
         return rdf[:end] + extra + rdf[end:]

@@ -10,6 +10,7 @@ the fetcher serves the SVG under the scheme below, since it refuses data: URLs.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 from urllib.parse import quote, unquote
 
 SCHEME = "report-watermark"
@@ -17,7 +18,7 @@ META_NAME = "report-watermark"
 MAX_WORD = 40  # a word, not a text: the meta element can come from a dossier's own template
 
 
-def requested_word(root_element) -> str:
+def requested_word(root_element: Any) -> str:  # the parsed document's root (ElementTree)
     """The watermark word a parsed HTML document asks for; "" for none."""
     for meta in root_element.iter("meta"):
         if meta.get("name") == META_NAME:
@@ -31,8 +32,10 @@ def stylesheet(word: str) -> str:
     `!important` because print.css gives the cover page a background of its own at the same origin.
     """
     url = f"{SCHEME}:{quote(word, safe='')}"
-    return (f'@page {{ background-image: url("{url}") !important; background-repeat: no-repeat !important;'
-            " background-position: center !important; background-size: contain !important; }")
+    return (
+        f'@page {{ background-image: url("{url}") !important; background-repeat: no-repeat !important;'
+        " background-position: center !important; background-size: contain !important; }"
+    )
 
 
 def svg(url_path: str) -> bytes:
@@ -44,4 +47,4 @@ def svg(url_path: str) -> bytes:
         f'<text x="105" y="148.5" transform="rotate(-54.7 105 148.5)" text-anchor="middle" '
         f'dominant-baseline="central" font-family="Inter" font-weight="700" font-size="{size:.1f}" '
         f'letter-spacing="{size * 0.08:.1f}" fill="#8a1c1c" fill-opacity="0.10">{escape(word)}</text></svg>'
-    ).encode("utf-8")
+    ).encode()
