@@ -7,16 +7,24 @@ from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
 
+import traceback
+
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from . import __version__
+from .derive import book as views
 from .derive.book import Book
-from .errors import ReportError
+from .derive.markdown import BodyPart, Footnote
+from .errors import Diagnostic, Location, ReportError, SourceError
+from .sandbox import DataOnlyEnvironment
+from .source.model import PartialDate
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
+# What templates may read besides text, numbers, dates and containers: the frozen views of the Book.
+TEMPLATE_DATA = (Book, views.ChapterView, views.QuoteView, views.EventView, views.IndexEntry,
+                 views.SpeakerGroup, views.Image, BodyPart, Footnote, PartialDate, Markup)
 
 
 @dataclass(frozen=True)
@@ -38,13 +46,15 @@ def css_string(value: str) -> Markup:
 def make_environment(override: Path | None = None) -> jinja2.Environment:
     """Jinja2 with autoescape everywhere and strict undefined; a dossier's templates/ first.
 
-    The sandbox keeps a dossier's own templates from reaching into Python.
+    Every template runs in the data-only sandbox (report/sandbox.py): it reads the Book's
+    values and nothing else, and its work is metered.
     """
     search = [str(TEMPLATES)]
     if override is not None and override.is_dir():
         search.insert(0, str(override))
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(search),
+    env = DataOnlyEnvironment(
+        searchpath=search,
+        data_types=TEMPLATE_DATA,
         autoescape=True,  # every template, whatever its extension (.xhtml included)
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -62,6 +72,10 @@ class Renderer:
         self.book = book
         self.settings = settings
         self.env = env or make_environment(book.root / "templates")
+        self._dossier_templates = (book.root / "templates").resolve()
+        # a document may print a few times the dossier's own text (see sandbox.MIN_OUTPUT)
+        self._text_size = sum(len(part.html) for chapter in book.chapters for parts in chapter.body.values()
+                              for part in parts)
         marks = book.language.quotes
         s = book.strings
         self.common = {
@@ -91,7 +105,18 @@ class Renderer:
         return Path(self._files[anchor]).name
 
     def render(self, template: str, edition: str, **extra) -> str:
-        return self.env.get_template(template).render({**self.common, **extra, "edition": edition})
+        context = {**self.common, **extra, "edition": edition}
+        try:
+            if isinstance(self.env, DataOnlyEnvironment):
+                return self.env.render_metered(template, context, text_size=self._text_size)
+            return self.env.get_template(template).render(context)
+        except SourceError:
+            raise
+        except (Exception, RecursionError, MemoryError) as exc:
+            located = dossier_template_error(exc, self._dossier_templates)
+            if located is None:
+                raise  # a fault of a shipped template alone is a bug in report
+            raise SourceError([located]) from None
 
     def pdf_document(self) -> str:
         s = self.book.strings
@@ -122,6 +147,41 @@ class Renderer:
 
     def epub_nav(self, page_list: list[tuple[str, str]]) -> str:
         return self.render("epub/nav.xhtml", "epub", page_list=page_list, doc_title=self.book.title)
+
+
+def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | None:
+    """A fault raised while a dossier's own template ran, as a located user error; else None.
+
+    The place is the innermost frame of a template inside the dossier's templates/ folder
+    (Jinja2 rewrites tracebacks to template file and line), or a syntax error's own place.
+    """
+    where = None
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        where = Location(Path(exc.filename), exc.lineno or 0)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        try:
+            inside = Path(frame.filename).resolve().is_relative_to(folder)
+        except (OSError, ValueError):
+            inside = False
+        if inside:
+            where = Location(Path(frame.filename), frame.lineno or 0)
+    try:
+        if where is None or not Path(where.path).resolve().is_relative_to(folder):
+            return None
+    except (OSError, ValueError):
+        return None
+    if isinstance(exc, RecursionError):
+        message = "the template calls or includes itself without end"
+    elif isinstance(exc, MemoryError):
+        message = "the template needs more memory than the machine has"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = (f"template '{exc.name}' not found: a template can include the dossier's own templates "
+                   "(by their name inside templates/) and the shipped ones")
+    elif isinstance(exc, jinja2.TemplateError):
+        message = (str(exc).splitlines() or [type(exc).__name__])[0]
+    else:
+        message = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
+    return Diagnostic(where, f"template error: {message}", field="templates")
 
 
 def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> datetime:

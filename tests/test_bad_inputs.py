@@ -334,7 +334,7 @@ def test_template_linked_out_of_the_dossier(tmp_path, good, capsys):
 
 
 @pytest.mark.parametrize("body,phrase", [
-    ('{{ "".__class__.__mro__ }}', "access to attribute '__class__'"),
+    ('{{ "".__class__.__mro__ }}', "cannot read '__class__'"),
     ("{% if %}", "Expected an expression"),
 ])
 def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good, capsys):
@@ -342,6 +342,196 @@ def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good
     rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
     assert rc == 1
     expect(err, root / "templates" / "imprint.html", 2, "templates", phrase)
+
+
+# ---- the template sandbox: templates get data, not capabilities (issue 10) ----------------
+
+# A dossier that hands templates one of every kind of object: a cover image, a footnote, a
+# quote (placed), an event, so that every view the builder makes is reachable from `book`.
+SANDBOX_FILES = {
+    META: MINIMAL_META + "cover: cover.png\nauthors: [Ann Author]\nsource:\n  title: S\n  url: https://example.org/\n",
+    CHAPTER: "title: A chapter\nbody: |\n  Text with a note.[^1]\n\n  [[quote:q1]]\n\n  [^1]: The note.\n"
+             "quotes:\n  - id: q1\n    speaker: Sam Speaker\n    text: Said it.\n    date: '2020-02'\n"
+             "events:\n  - date: '2020-02-03'\n    title: It happened\n    text: More.\n",
+    "cover.png": png(40, 60),
+}
+
+
+def build_with_template(tmp_path: Path, good: GoodBuild, capsys, body: str, *, name: str = "imprint.html",
+                        extra: dict | None = None, formats=("--html",)) -> tuple[int, str, Path]:
+    """Build a dossier whose own `templates/NAME` is ``<p>`` then ``body`` (on line 2) then ``</p>``."""
+    files = {**SANDBOX_FILES, f"templates/{name}": f"<p>\n{body}\n</p>\n", **(extra or {})}
+    return build_bad(tmp_path, good, capsys, files, formats=formats)
+
+
+def expect_template_error(err: str, root: Path, *phrases: str, line: int = 2, name: str = "imprint.html") -> None:
+    expect(err, root / "templates" / name, line, "templates", "template error: ", *phrases)
+    assert "nothing was written" in err
+
+
+@pytest.fixture
+def target(tmp_path) -> Path:
+    """A file outside the dossier folder, made by the test: no template may read or change it."""
+    path = tmp_path / "target.txt"
+    path.write_text("TARGET-SECRET-CONTENT")
+    return path
+
+
+@pytest.mark.parametrize("body", [
+    "{{ book.root.read_text() }}",
+    "{{ (book.root / '..' / 'target.txt').read_text() }}",
+    "{{ book.root.parent.joinpath('target.txt').read_text() }}",
+    "{{ book.cover.source.parent.parent.joinpath('target.txt').read_bytes() }}",
+    "{{ book.chapters[0].source_path.with_name('x').read_text() }}",
+    "{{ book|attr('root') }}",
+    "{{ book.chapters|map(attribute='source_path')|list }}",
+    "{{ '{0.root.parent}'.format(book) }}",
+    "{{ book['root'] }}",
+])
+def test_a_template_cannot_read_outside_the_dossier(body, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, "a template cannot read")
+    assert "TARGET-SECRET" not in err
+
+
+@pytest.mark.parametrize("body", [
+    "{{ book.root.parent.joinpath('target.txt').write_text('owned') }}",
+    "{{ book.cover.source.parent.parent.joinpath('written.txt').write_text('owned') }}",
+    "{{ book.root.parent.joinpath('target.txt').unlink() }}",
+    "{{ book.root.parent.joinpath('made').mkdir() }}",
+    "{{ book.chapters[0].source_path.rename('x') }}",
+])
+def test_a_template_cannot_write_or_delete_outside_the_dossier(body, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, "a template cannot read")
+    assert target.read_text() == "TARGET-SECRET-CONTENT"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "target.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["01-chapter.yaml", "cover.png", "dossier.yaml", "templates"]
+
+
+# Every name a template is handed, and every kind of object reachable from them.
+HANDED_IN = ["book", "s", "lang", "quote_open", "quote_close", "version", "timestamp", "build_id", "edition_date",
+             "epub_file", "pages", "edition", "range", "dict", "cycler", "joiner", "namespace", "book.chapters",
+             "book.chapters[0]", "book.chapters[0].quotes['q1']", "book.chapters[0].body['html'][0]",
+             "book.chapters[0].footnotes['html'][0]", "book.timeline[0]", "book.timeline[0].date", "book.date",
+             "book.quote_index[0]", "book.quote_index[0].entries[0]", "book.cover", "book.quote",
+             "book.all_quotes", "book.authors", "book.title_html", "namespace()", "cycler(1, 2)", "joiner()",
+             "self", "s.items", "book.chapters[0].number"]
+INTERNALS = ["__class__", "__init__", "__globals__", "__dict__", "__module__", "_TemplateReference__context",
+             "__self__", "__func__", "mro", "gi_frame", "f_globals", "func_globals", "__subclasses__", "__reduce__"]
+
+
+@pytest.mark.parametrize("name", HANDED_IN)
+def test_no_object_handed_to_templates_leads_to_python_internals(name, tmp_path, good, capsys):
+    rc, err, root = build_with_template(tmp_path, good, capsys, f"{{{{ {name}.__class__ }}}}")
+    assert rc == 1, err
+    expect_template_error(err, root)
+
+
+def test_every_way_to_python_internals_is_refused(tmp_path):
+    """Each object handed in, each internal name, each way in (attribute, subscript, attr filter,
+    format string): rendered by the real renderer, every one a located user error."""
+    from report.errors import SourceError
+    from report.pipeline import check
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+
+    lines = [line for name in HANDED_IN for attribute in INTERNALS
+             for line in (f"{{{{ {name}.{attribute} }}}}", f"{{{{ {name}['{attribute}'] }}}}",
+                          f"{{{{ {name}|attr('{attribute}') }}}}", f"{{{{ '{{0.{attribute}}}'.format({name}) }}}}")]
+    files = {**SANDBOX_FILES, **{f"templates/t{n}.html": f"<p>\n{line}\n</p>\n" for n, line in enumerate(lines)}}
+    root = write_dossier(tmp_path / "dossier", files)
+    collector, book = check(root)
+    assert book is not None and not collector.errors
+    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "0" * 16))
+    for number, line in enumerate(lines):
+        with pytest.raises(SourceError) as caught:
+            renderer.render(f"t{number}.html", "html", chapter=book.chapters[0])
+        (diagnostic,) = caught.value.diagnostics
+        assert (diagnostic.location.path, diagnostic.location.line) == (root / "templates" / f"t{number}.html", 2), line
+        assert diagnostic.message.startswith("template error: "), line
+    assert len(lines) == len(HANDED_IN) * len(INTERNALS) * 4
+
+
+@pytest.mark.parametrize("body,line,phrase", [
+    ("{{ 1 / 0 }}", 2, "ZeroDivisionError: division by zero"),
+    ("{{ 1 // 0 }}", 2, "ZeroDivisionError"),
+    ("{{ 7 % 0 }}", 2, "ZeroDivisionError"),
+    ("{{ 10.0 ** 400 }}", 2, "OverflowError"),
+    ("{{ 'a' - 1 }}", 2, "TypeError: unsupported operand"),
+    ("{{ book.quote('no-such-quote') }}", 2, "KeyError"),
+    ("{{ epub_file('no-such-anchor') }}", 2, "KeyError"),
+    ("{% include 'imprint.html' %}", 2, "the template calls or includes itself without end"),
+    ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", 2, "calls or includes itself without end"),
+    ("{% include 'no-such.html' %}", 2, "template 'no-such.html' not found"),
+    ("{% include '../target.txt' %}", 2, "template '../target.txt' not found"),
+    ("{{ book.titel }}", 2, "has no attribute 'titel'"),
+    ("{% for %}", 2, "Expected"),
+])
+def test_template_faults_are_located_user_errors(body, line, phrase, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, phrase, line=line)
+
+
+@pytest.mark.parametrize("body,phrase", [
+    ("{{ range(10 ** 9)|list|length }}", "Range too big"),
+    ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+     "more than 5,000,000 loop iterations and calls"),
+    ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+     "more than 5,000,000 loop iterations and calls"),
+    ("{% for i in range(99999) %}" + "x" * 1000 + "{% endfor %}", "prints more than"),
+    ("{% for i in range(99999) %}{% include 'big.html' %}{% endfor %}", "prints more than"),
+    ("{{ 'x' * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+    ("{{ ['x'] * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+    ("{{ 2 ** 999999999 }}", "has more than 100,000 bits"),
+    ("{{ '{:>999999999}'.format('x') }}", "a width of 999,999,999"),
+    ("{{ '{:>{w}}'.format('x', w=999999999) }}", "a width of 999,999,999"),
+    ("{{ '%999999999s' % 'x' }}", "a width of 999,999,999"),
+    ("{{ '%*s' % (999999999, 'x') }}", "a width of 999,999,999"),
+    ("{{ '%999999999s'|format('x') }}", "a width of 999,999,999"),
+    ("{{ 'x'|center(999999999) }}", "999,999,999"),
+    ("{{ 'x'.ljust(999999999) }}", "a width of 999,999,999"),
+    ("{{ (1).to_bytes(999999999, 'big') }}", "a length of 999,999,999"),
+    ("{% set a = 'x' * 10000 %}{{ a.replace('x', a) }}", "a result of 100,010,000"),
+    ("{% set ns = namespace(x='ab') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
+     "is more than the limit"),
+    ("{% set ns = namespace(x=['a']) %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}",
+     "is more than the limit"),
+    ("{{ lipsum(10 ** 6) }}", "'lipsum' is undefined"),
+])
+def test_template_bombs_stop_at_a_bound(body, phrase, tmp_path, good, capsys):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body, extra={"templates/big.html": "y" * 2000})
+    assert rc == 1, err
+    expect_template_error(err, root, phrase)
+
+
+def test_a_template_file_must_be_a_small_regular_file(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {**SANDBOX_FILES, "templates/imprint.html": "x" * (1024 * 1024 + 1)})
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / 'templates' / 'imprint.html'}: error: templates: template is 1,048,577 bytes" in err
+    (root / "templates" / "imprint.html").unlink()
+    os.mkfifo(root / "templates" / "imprint.html")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / 'templates' / 'imprint.html'}: error: templates: template is not a regular file" in err
+
+
+def test_a_template_prints_data_only(tmp_path, good, capsys):
+    """The data a template is meant to have works; a function or method is not printed as its repr."""
+    body = ("{{ book.title }}|{{ book.chapters|length }}|{{ book.date.year }}|{{ book.authors|join(',') }}|"
+            "{{ book.chapters[0].quotes['q1'].speakers[0] }}|{{ book.timeline[0].date.isoformat() }}|"
+            "{{ book.cover.media_type }}|{{ s.imprint }}|{{ '{:>5}'.format('ok') }}|{{ 'x' * 3 }}|"
+            "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|{{ book }}")
+    files = {**SANDBOX_FILES, "templates/imprint.html": f"<p id='imprint'>{body}</p>\n"}
+    root = write_dossier(tmp_path / "ok", files)
+    assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--quiet"]) == 0, capsys.readouterr().err
+    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    assert ("Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|Book("
+            in html)
+    assert str(tmp_path) not in html  # the repr of the book holds no path of this machine
+    rc, err, _ = build_with_template(tmp_path, good, capsys, "{{ book.quote }}")
+    assert rc == 1 and "not a function" in err
 
 
 def test_usage_mistake_is_a_user_error(good, capsys):

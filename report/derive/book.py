@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 from urllib.parse import unquote
@@ -37,10 +37,16 @@ _IMAGE_MAGIC = {
 class Image:
     """An image file of the dossier, checked, with its name inside the EPUB."""
 
-    source: Path
+    # paths and bytes are not data for templates (report/sandbox.py): kept out of repr() too
+    source: Path = field(repr=False)
     media_type: str
     epub_name: str
-    data: bytes
+    data: bytes = field(repr=False)
+
+    @property
+    def uri(self) -> str:
+        """The file's address for the PDF renderer (which serves only files in the dossier)."""
+        return self.source.as_uri()
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ class ChapterView:
     quotes: dict[str, QuoteView]  # by id, in source order
     unplaced: tuple[QuoteView, ...]
     events: tuple[EventView, ...]
-    source_path: Path
+    source_path: Path = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ class SpeakerGroup:
 class Book:
     """Everything the templates need, finished and frozen."""
 
-    root: Path
+    root: Path = field(repr=False)  # not handed to templates (report/sandbox.py)
     language: Language
     title_html: str
     title: str
