@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
-
+import re
 import traceback
 
 import jinja2
@@ -85,7 +85,8 @@ class Renderer:
             "quote_open": marks[0],
             "quote_close": marks[1],
             "version": __version__,
-            "timestamp": settings.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # %Y is not padded for years before 1000 (glibc): PDF dates need four digits
+            "timestamp": f"{settings.timestamp.year:04d}" + settings.timestamp.strftime("-%m-%dT%H:%M:%SZ"),
             "build_id": settings.build_id,
             "edition_date": book.language.format_full_date(book.date) if book.date else "",
             "epub_file": self._epub_file,
@@ -184,15 +185,25 @@ def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | Non
     return Diagnostic(where, f"template error: {message}", field="templates")
 
 
+# PDF and EPUB dates have four-digit years (the ZIP's own limit is the EPUB writer's).
+_LAST_SECOND = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> datetime:
     """SOURCE_DATE_EPOCH if set, else the dossier's date, else 2000-01-01: never the clock."""
     if source_date_epoch:
         try:
-            return datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
-        except (ValueError, OverflowError, OSError):
+            if not re.fullmatch(r"-?[0-9]+", source_date_epoch.strip()):
+                raise ValueError(source_date_epoch)
+            seconds = int(source_date_epoch)
+        except ValueError:
             # the reproducible-builds convention: a bad value is an error, never silently ignored
-            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time in whole seconds "
+            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is not a time in whole seconds "
                               "since 1970 (e.g. 1700000000)") from None
+        if not 0 <= seconds <= _LAST_SECOND.timestamp():
+            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is outside what PDF and EPUB dates "
+                              f"hold: give 0 (1970-01-01) to {int(_LAST_SECOND.timestamp())} (9999-12-31)")
+        return datetime.fromtimestamp(seconds, tz=UTC)
     if book_date:
         return datetime(book_date.year, book_date.month, book_date.day, tzinfo=UTC)
     return datetime(2000, 1, 1, tzinfo=UTC)

@@ -223,10 +223,6 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 else:
                     collector.warning(where, finding.message, field="body", code="raw-html-removed")
 
-    if meta.source and meta.source.url and not re.match(r"^https?://[^\s]+$", meta.source.url, re.IGNORECASE):
-        # printed as a link in every edition: a javascript: or file: address must not become one
-        collector.error(dossier.meta_doc.locate(("source", "url")), f"'{meta.source.url[:80]}' is not an "
-                        "http:// or https:// address", field="source.url")
     cover = None
     if meta.cover:
         cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector,

@@ -110,6 +110,10 @@ def _raw_quote_ids(doc: YamlDocument) -> set[str]:
 def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None,
                    collector: Collector) -> list[Path]:
     if meta is not None and meta.chapters is not None:
+        if len(meta.chapters) > MAX_CHAPTERS:  # the same limit as for chapter files found in the folder
+            collector.error(meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
+                            f"{len(meta.chapters):,} chapters listed; the limit is {MAX_CHAPTERS:,}", field="chapters")
+            return []
         paths = []
         for index, name in enumerate(meta.chapters):
             where = meta_doc.locate(("chapters", index)) if meta_doc else Location(root / META_FILE)
@@ -135,7 +139,7 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
     if not paths and meta is not None:
         collector.error(Location(root / META_FILE), "the dossier has no chapter files (*.yaml beside dossier.yaml)")
     if len(paths) > MAX_CHAPTERS:
-        collector.error(Location(root), f"{len(paths)} chapter files; the limit is {MAX_CHAPTERS}")
+        collector.error(Location(root), f"{len(paths):,} chapter files; the limit is {MAX_CHAPTERS:,}")
         return []
     return paths
 

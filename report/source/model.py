@@ -64,6 +64,9 @@ class PartialDate:
                 "date_format", "'{value}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD", {"value": text}
             )
         year, month, day = (int(g) if g else 0 for g in match.groups())
+        if year == 0:  # no calendar in use has a year 0; every format we write holds 0001-9999
+            raise PydanticCustomError("date_value", "'{value}': there is no year 0000; years run from 0001 to 9999",
+                                      {"value": text})
         if match.group(2) and not 1 <= month <= 12:
             raise PydanticCustomError("date_value", "'{value}' has no month {month}", {"value": text, "month": month})
         if match.group(3):
@@ -117,6 +120,40 @@ def _identifier(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+# What may stand in an address: RFC 3986's characters, '%' escapes, and letters beyond ASCII
+# (an IRI). Spaces, quotes, angle brackets, braces, backslashes and controls may not.
+_URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]+$")
+_HOST = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?\.?$|^\[[0-9A-Fa-f:.]+\]$")
+
+
+def _url(value: Any) -> Any:
+    """An http(s) address that every edition can print as a link (EPUBCheck checks each one)."""
+    if not isinstance(value, str):
+        return value
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    problem = ""
+    try:
+        parts = urlsplit(text)
+        parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        parts, problem = None, "is not a well-formed address"
+    if parts is not None:
+        if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(parts.scheme.lower() + "://"):
+            problem = "is not an http:// or https:// address"
+        elif not _URL_CHARACTERS.match(text):
+            bad = next(ch for ch in text if not _URL_CHARACTERS.match(ch))
+            problem = f"is not a well-formed address: {'U+%04X' % ord(bad) if not bad.isprintable() or bad == ' ' else repr(bad)} is not allowed in an address (write it %-encoded)"
+        elif not parts.hostname or not _HOST.match(parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0]
+                                                    if not parts.netloc.endswith("]") else
+                                                    parts.netloc.rsplit("@", 1)[-1]):
+            problem = "is not a well-formed address: it names no valid host"
+    if problem:
+        raise PydanticCustomError("url", "'{value}' " + problem, {"value": text[:80]})
+    return text
+
+
 def _language(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -145,7 +182,9 @@ class Source(_Strict):
 
     title: Text | None = Field(None, description="Title of the source.")
     publisher: Text | None = Field(None, description="Who published the source.")
-    url: Text | None = Field(None, description="Address of the source (printed, never fetched).")
+    url: Annotated[Text, BeforeValidator(_url)] | None = Field(
+        None, description="Address of the source, http:// or https:// (printed as a link, never fetched)."
+    )
 
 
 class Event(_Strict):
