@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import OutputError, ReportError, SourceError
+from .errors import OutputError, ReportError, SourceError, printable
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
 ISSUES_URL = "the project's issue tracker"
@@ -135,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "outputs": [], "warnings": [], "errors": [{"message": str(exc)}]},
                              indent=2, ensure_ascii=False))
-        print(f"report: error: {exc}", file=sys.stderr)
+        print(f"report: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER
     except ReportError as exc:
-        print(f"report: error: {exc}", file=sys.stderr)
+        print(f"report: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
         print("report: interrupted; earlier outputs are unchanged", file=sys.stderr)
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         # `report --debug build`: the subcommand's own --debug default would hide the global one
         if getattr(args, "debug", False) or "--debug" in (argv or sys.argv[1:]) or os.environ.get("REPORT_DEBUG"):
             traceback.print_exc()
-        print(f"report: internal error: {type(exc).__name__}: {exc}\n"
+        print(f"report: internal error: {type(exc).__name__}: {printable(exc)}\n"
               f"This is a bug in report {__version__}, not in your dossier. Please report it at {ISSUES_URL}"
               " (run with --debug for the traceback).", file=sys.stderr)
         return EXIT_INTERNAL
@@ -190,7 +190,7 @@ def _build(args) -> int:
         verb = "up to date" if result.cached else "wrote"  # nothing changed: the last build's files were kept
         for written in result.outputs:
             pages = f", {written.pages} pages" if written.pages else ""
-            print(f"{verb} {written.path} ({written.size:,} bytes{pages})")
+            print(f"{verb} {printable(written.path)} ({written.size:,} bytes{pages})")
         if result.cached:
             print("nothing changed since the last build (use --force to build again)")
     return EXIT_OK
@@ -320,7 +320,7 @@ def _check(args) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)
-        print(f"{args.path}: {_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}",
+        print(f"{printable(args.path)}: {_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}",
               file=sys.stderr)
     return EXIT_USER if errors else EXIT_OK
 

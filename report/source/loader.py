@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import Collector, Location
 from ..folder import is_inside
+from .hidden import check_hidden_characters
 from .model import Chapter, DossierMeta
 from .yamlfile import YamlDocument, dotted, read_yaml
 
@@ -93,6 +94,8 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     # Cross-references are checked among the files that did validate, so one run lists
     # duplicate ids beside the errors of other files, as a compiler does.
     _check_cross_references(meta, meta_doc, chapters, collector)
+    for doc in ([meta_doc] if meta_doc else []) + [chapter.doc for chapter in chapters]:
+        check_hidden_characters(doc, collector)
     if meta is None or meta_doc is None:
         return None
     return LoadedDossier(root, meta, meta_doc, tuple(chapters), partial=bool(collector.errors),
