@@ -534,6 +534,180 @@ def test_a_template_prints_data_only(tmp_path, good, capsys):
     assert rc == 1 and "not a function" in err
 
 
+# ---- edges are errors, not crashes; limits on every path in (issue 10) ----------------------
+
+MANY_CHAPTERS = "chapters: [" + ", ".join(f"c{n}.yaml" for n in range(5001)) + "]\n"
+QUOTE_DATED = CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '{}'\n"
+
+EDGE_CASES = [
+    ("year-0000-event", {CHAPTER: CHAPTER_OK + "events:\n  - date: '0000'\n    title: E\n"}, CHAPTER, 4,
+     "events[0].date", ("there is no year 0000; years run from 0001 to 9999",)),
+    ("year-0000-quote", {CHAPTER: QUOTE_DATED.format("0000-02")}, CHAPTER, 7, "quotes[0].date",
+     ("there is no year 0000",)),
+    ("year-0000-dossier", {META: "title: T\nlanguage: en\ndate: '0000-01-01'\n"}, META, 3, "date",
+     ("there is no year 0000",)),
+    ("year-10000", {CHAPTER: QUOTE_DATED.format("10000-01-01")}, CHAPTER, 7, "quotes[0].date", ("is not a date",)),
+    ("chapter-list-over-the-limit", {META: MINIMAL_META + MANY_CHAPTERS}, META, 4, "chapters",
+     ("5,001 chapters listed; the limit is 5,000",)),
+    ("url-space", {META: MINIMAL_META + "source:\n  url: http://exa mple.org/\n"}, META, 5, "source.url",
+     ("U+0020 is not allowed in an address",)),
+    ("url-angle-bracket", {META: MINIMAL_META + "source:\n  url: 'https://example.org/<x>'\n"}, META, 5,
+     "source.url", ("'<' is not allowed in an address",)),
+    ("url-no-host", {META: MINIMAL_META + "source:\n  url: 'https:///path'\n"}, META, 5, "source.url",
+     ("names no valid host",)),
+    ("url-bad-port", {META: MINIMAL_META + "source:\n  url: 'https://example.org:99999/'\n"}, META, 5,
+     "source.url", ("is not a well-formed address",)),
+    ("url-bad-ipv6", {META: MINIMAL_META + "source:\n  url: 'https://[::1/'\n"}, META, 5, "source.url",
+     ("is not a well-formed address",)),
+    ("url-ftp", {META: MINIMAL_META + "source:\n  url: 'ftp://example.org/'\n"}, META, 5, "source.url",
+     ("is not an http:// or https:// address",)),
+    ("url-one-slash", {META: MINIMAL_META + "source:\n  url: 'https:/example.org/'\n"}, META, 5, "source.url",
+     ("is not an http:// or https:// address",)),
+]
+
+
+@pytest.mark.parametrize("case,files,bad_file,line,field,phrases", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_edge_input_is_one_located_user_error(case, files, bad_file, line, field, phrases, tmp_path, good, capsys):
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1, err
+    expect(err, root / bad_file, line, field, *phrases)
+    assert "nothing was written" in err
+
+
+def test_a_chapter_listed_explicitly_has_the_same_size_limit(tmp_path, good, capsys):
+    big = "title: A\nbody: |\n" + ("  " + "word " * 20 + "\n") * 11_000
+    files = {META: MINIMAL_META + "chapters: [big/chapter.yml]\n", "big/chapter.yml": big}
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1
+    assert f"{root / 'big' / 'chapter.yml'}: error: file is " in err and "limit for one dossier file is 1,048,576" in err
+
+
+@pytest.mark.parametrize("value,phrase", [
+    ("-1", "is outside what PDF and EPUB dates hold"),
+    ("253402300800", "is outside what PDF and EPUB dates hold"),
+    ("99999999999999999999999", "is outside what PDF and EPUB dates hold"),
+    ("1_700_000_000", "is not a time in whole seconds"),
+    ("1.7e9", "is not a time in whole seconds"),
+])
+def test_source_date_epoch_outside_the_formats_is_a_user_error(value, phrase, tmp_path, good, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, formats=("--epub",))
+    assert rc == 1 and f"report: error: SOURCE_DATE_EPOCH='{value}' {phrase}" in err, err
+
+
+EDGE_DATES = {
+    META: "title: Edges\nlanguage: de\ndate: '0001-01-01'\n"
+          "source:\n  title: S\n  url: 'https://de.wikipedia.org/wiki/Müller_(Name)?q=ä#x'\n",
+    CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:q1]]\n"
+             "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '0001-01-01'\n"
+             "  - id: q2\n    speaker: S\n    text: U\n    date: '9999-12-31'\n"
+             "events:\n  - date: '0001'\n    title: First\n    text: t\n"
+             "  - date: '0001-02'\n    title: Second\n    text: t\n"
+             "  - date: '9999-12'\n    title: Last\n    text: t\n",
+}
+
+
+def test_dates_from_year_1_to_9999_build_valid_editions(tmp_path, capsys, monkeypatch):
+    """Every date field at both ends of the calendar: all editions build; EPUBCheck and the PDF agree."""
+    import zipfile
+
+    import pypdf
+
+    from .support.validators import format_epubcheck_messages, run_epubcheck, summarize
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    epubs = []
+    for name, date in (("first", "0001-01-01"), ("last", "9999-12-31")):
+        root = write_dossier(tmp_path / name, {**EDGE_DATES, META: EDGE_DATES[META].replace("0001-01-01", date)})
+        out = tmp_path / f"out-{name}"
+        assert main(["build", str(root), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        clamped = "1980-01-01" if name == "first" else "2107-12-31"
+        assert f"the EPUB's file times are {clamped}, not {date}: a ZIP holds times from 1980-01-01" in err
+        epub = next(out.glob("*.epub"))
+        with zipfile.ZipFile(epub) as archive:
+            opf = archive.read("EPUB/content.opf").decode()
+            stamps = {info.date_time for info in archive.infolist()}
+            timeline = archive.read("EPUB/text/timeline.xhtml").decode()
+        assert f'<meta property="dcterms:modified">{date}T00:00:00Z</meta>' in opf
+        assert stamps == {(1980, 1, 1, 0, 0, 0) if name == "first" else (2107, 12, 31, 23, 59, 58)}
+        assert '<time datetime="0001-02">Februar 1</time>' in timeline and "Dezember 9999" in timeline
+        info = pypdf.PdfReader(next(out.glob("*.pdf"))).metadata
+        assert info["/CreationDate"] == f"D:{date.replace('-', '')}000000Z"
+        epubs.append(epub)
+    for path, messages in run_epubcheck(epubs).items():
+        assert summarize(messages) == (0, 0, 0), f"{path}:\n{format_epubcheck_messages(messages)}"
+
+
+def test_a_file_name_cannot_forge_lines_in_messages(tmp_path, good, capsys):
+    """Control and bidi characters of a file name (and of the source line shown) are escaped."""
+    forged = "01-a\nreport: 0 errors; all good\x1b[2K\u202e.yaml"
+    root = write_dossier(tmp_path / "bad", {CHAPTER: None})
+    (root / CHAPTER).unlink(missing_ok=True)
+    (root / forged).write_text("title: A\nbody: x\ntilte: \x1b[31m\n", encoding="utf-8")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    shown = f"{root}/01-a\\nreport: 0 errors; all good\\x1b[2K\\u202e.yaml"
+    assert f"{shown}:3:8: error: control character U+001B is not allowed in a dossier file" in err, err
+    assert "    tilte: \\x1b[31m" in err
+    assert not [line for line in err.splitlines() if line.startswith("report: 0 errors")]
+    assert "\x1b" not in err and "\u202e" not in err
+    rc = main(["check", str(root)])
+    err = capsys.readouterr().err
+    assert rc == 1 and shown in err and "\x1b" not in err and "\u202e" not in err
+
+
+# ---- hidden characters in short fields: located warnings (Trojan Source) ----------------------
+
+HIDDEN = {
+    META: "title: \"Abc\\u202Edef\"\nlanguage: en\ndate: '2024-05-01'\nauthors: [\"Ann\\u200BAuthor\", \"\\u2067Bob\"]\n"
+          "subtitle: \"\\uFEFFSub\"\n",
+    CHAPTER: "title: \"Chap\\u200Dter\"\nbody: |\n  Body text keeps \u200f marks and \u202e controls: not checked.\n\n"
+             "  [[quote:q1]]\n"
+             "quotes:\n  - id: q1\n    speaker: \"Elon\\u2060Musk\"\n    text: \"x\\u200By\"\n"
+             "events:\n  - date: '2020'\n    title: \"x\\u2069\"\n    text: t\n",
+}
+LEGIT = {
+    META: "title: \"Bericht über \\u2067محمد\\u2069 und Co.\"\nlanguage: en\ndate: '2024-05-01'\n"
+          "authors: [\"نام\\u200Cخانوادگی\", \"\\u200Fשלום\\u200F\", \"क्\\u200Dष\", \"👩\\u200D💻\"]\n",
+    CHAPTER: MINIMAL_CHAPTER,
+}
+
+
+def test_hidden_characters_in_titles_and_names_are_located_warnings(tmp_path, capsys):
+    root = write_dossier(tmp_path / "hidden", HIDDEN)
+    assert main(["check", str(root)]) == 0  # warnings, not errors
+    err = capsys.readouterr().err
+    meta, chapter = root / META, root / CHAPTER
+    for where, field, what in [
+        (f"{meta}:1:8", "title", "character 4: bidi control U+202E RIGHT-TO-LEFT OVERRIDE reorders how the text "
+                                 "is shown (delete it: the direction of the text comes from the dossier's language)"),
+        (f"{meta}:4:11", "authors[0]", "character 4: invisible character U+200B ZERO WIDTH SPACE (delete it, or write "
+                                       "a visible character)"),
+        (f"{meta}:4:30", "authors[1]", "character 1: bidi control U+2067 RIGHT-TO-LEFT ISOLATE is never closed"),
+        (f"{meta}:5:11", "subtitle", "character 1: invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        (f"{chapter}:1:8", "title", "character 5: invisible character U+200D ZERO WIDTH JOINER outside a word of a "
+                                    "script that joins letters"),
+        (f"{chapter}:8:14", "quotes[0].speaker", "character 5: invisible character U+2060 WORD JOINER"),
+        (f"{chapter}:12:12", "events[0].title", "character 2: bidi control U+2069 POP DIRECTIONAL ISOLATE closes no "
+                                                "isolate"),
+    ]:
+        assert f"{where}: warning: {field}: {what}" in err, (where, err)
+    assert err.count(": warning: ") == 7 and "\u202e" not in err  # bodies and quotation text are not checked
+    assert main(["check", "--strict", str(root)]) == 1
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--html"]) == 0  # a build says so too, and goes on
+    assert "warning: title: character 4: bidi control U+202E" in capsys.readouterr().err
+
+
+def test_joiners_and_isolates_where_scripts_need_them_are_not_warned(tmp_path, capsys):
+    root = write_dossier(tmp_path / "legit", LEGIT)
+    assert main(["check", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert ": warning:" not in err and "no errors, no warnings" in err, err
+
+
 def test_usage_mistake_is_a_user_error(good, capsys):
     assert main(["build", "--no-such-option"]) == 1
     good.assert_unchanged()

@@ -48,9 +48,11 @@ def check_hidden_characters(doc: YamlDocument, collector: Collector) -> None:
     """Warn, at the field, about every character in a short field that hides or reorders text."""
     for loc, text in _short_strings(doc.data, ()):
         for offset, message in find_hidden(text):
-            collector.warning(doc.locate(loc), f"{message} at character {offset + 1}",
-                              field=dotted(loc), code="hidden-character",
-                              hint="delete it; the builder sets the text direction from the dossier's language")
+            bidi = "bidi control" in message
+            collector.warning(doc.locate(loc), f"character {offset + 1}: {message}", field=dotted(loc),
+                              code="hidden-character",
+                              hint="delete it: the direction of the text comes from the dossier's language"
+                              if bidi else "delete it, or write a visible character")
 
 
 def find_hidden(text: str) -> list[tuple[int, str]]:

@@ -332,7 +332,10 @@ def zip_time_note(timestamp: datetime) -> str:
     clamped = zip_time(timestamp)
     if clamped == timestamp:
         return ""
-    return (f"the EPUB's file times are {clamped:%Y-%m-%d}, not {timestamp:%Y-%m-%d}: a ZIP holds times from "
+    def day(moment: datetime) -> str:  # %Y is not padded before year 1000 (glibc)
+        return f"{moment.year:04d}-{moment:%m-%d}"
+
+    return (f"the EPUB's file times are {day(clamped)}, not {day(timestamp)}: a ZIP holds times from "
             "1980-01-01 to 2107-12-31 (the dates inside the EPUB and the PDF are kept)")
 
 
