@@ -50,6 +50,7 @@ _DATE_ATTRIBUTES = {"year", "month", "day", "isoformat", "weekday", "isoweekday"
                     "hour", "minute", "second"}
 _PRINTF_NUMBER = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SPEC_NUMBERS = re.compile(r"\d+")
+_METHODS = (types.MethodType, types.BuiltinMethodType)
 
 
 class BoundedNamespace(Namespace):
@@ -249,35 +250,54 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
         self.globals["namespace"] = _bounded_namespace
         self.filters = {name: _wrap_filter(name, function) for name, function in self.filters.items()}
         self._template_sizes: dict[str, int] = {}
+        self._decided: dict[tuple, bool] = {}
+        self._objects: dict[type, bool] = {}
 
     # ---- what a template may touch --------------------------------------------------------
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # the answer depends on types and the name only: decided once per combination
+        owner = getattr(value, "__self__", None) if isinstance(value, _METHODS) else None
+        key = (type(obj), attr, type(value), type(owner))
+        known = self._decided.get(key)
+        if known is None:
+            known = self._decided[key] = self._decide_attribute(obj, attr, value)
+        return known
+
+    def _decide_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
             return False
-        if not isinstance(obj, self.object_types) or isinstance(obj, type):
+        if not self._is_object(obj):
             return False
         if isinstance(obj, date) and attr not in _DATE_ATTRIBUTES:  # no today(), now(), fromtimestamp()
             return False
         return self._is_data(value)
+
+    def _is_object(self, obj: Any) -> bool:
+        """May a template read attributes of (or subscript) this object at all?"""
+        kind = type(obj)
+        known = self._objects.get(kind)
+        if known is None:
+            known = self._objects[kind] = isinstance(obj, self.object_types) and not isinstance(obj, type)
+        return known
 
     def _is_data(self, value: Any) -> bool:
         if isinstance(value, type):
             return False
         if isinstance(value, self.object_types):
             return True
-        if isinstance(value, (types.MethodType, types.BuiltinMethodType)):
+        if isinstance(value, _METHODS):
             owner = getattr(value, "__self__", None)
             return isinstance(owner, self.object_types) and not isinstance(owner, type)
         return False
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, type) or not isinstance(obj, self.object_types):  # dict['x'] is a generic alias
+        if not self._is_object(obj):  # dict['x'] is a generic alias
             raise SecurityError(f"a template cannot read {argument!r} of a {type(obj).__name__}")
         return super().getitem(obj, argument)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, type) or not isinstance(obj, self.object_types):
+        if not self._is_object(obj):
             raise SecurityError(f"a template cannot read {attribute!r} of a {type(obj).__name__}")
         return super().getattr(obj, attribute)
 
