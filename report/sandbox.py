@@ -252,6 +252,7 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
         self._template_sizes: dict[str, int] = {}
         self._decided: dict[tuple, bool] = {}
         self._objects: dict[type, bool] = {}
+        self._printable: dict[type, bool] = {}
 
     # ---- what a template may touch --------------------------------------------------------
 
@@ -307,7 +308,8 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
                             "text, numbers, dates and lists of them, nothing else)")
 
     def is_safe_callable(self, obj: Any) -> bool:
-        return super().is_safe_callable(obj) and not isinstance(obj, type)
+        # of the classes, only the helpers Jinja2 hands every template may be called: dict(a=1), cycler(...)
+        return super().is_safe_callable(obj) and (not isinstance(obj, type) or obj in (dict, Cycler, Joiner))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja2's)
         _spend(operations=1)
@@ -372,9 +374,15 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
         return markup_join(parts) if autoescape else str_join(texts)
 
     def _finalize(self, value: Any) -> Any:
-        """Every printed value: data only (never a function's repr), and counted."""
-        if callable(value) and not isinstance(value, (jinja2.Undefined, Markup)):
-            raise SecurityError("a template can print text and numbers, not a function or an object's methods")
+        """Every printed value: data only (never a function's or a helper's repr), and counted."""
+        kind = type(value)
+        printable = self._printable.get(kind)
+        if printable is None:
+            printable = self._printable[kind] = (isinstance(value, (*self.data_types, Namespace, jinja2.Undefined))
+                                                 and not isinstance(value, type))
+        if not printable:  # a repr such as <Cycler object at 0x7f...> would also change from build to build
+            raise SecurityError(f"a template can print text, numbers and dates, not a {kind.__name__} "
+                                "(a function, a method or a helper object)")
         if isinstance(value, str):
             _spend(output=len(value))
         return value

@@ -522,16 +522,18 @@ def test_a_template_prints_data_only(tmp_path, good, capsys):
     body = ("{{ book.title }}|{{ book.chapters|length }}|{{ book.date.year }}|{{ book.authors|join(',') }}|"
             "{{ book.chapters[0].quotes['q1'].speakers[0] }}|{{ book.timeline[0].date.isoformat() }}|"
             "{{ book.cover.media_type }}|{{ s.imprint }}|{{ '{:>5}'.format('ok') }}|{{ 'x' * 3 }}|"
-            "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|{{ book }}")
+            "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|"
+            "{{ dict(a=7)['a'] }}{% set c = cycler('p', 'q') %}{{ c.next() }}{{ c.next() }}|{{ book }}")
     files = {**SANDBOX_FILES, "templates/imprint.html": f"<p id='imprint'>{body}</p>\n"}
     root = write_dossier(tmp_path / "ok", files)
     assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--quiet"]) == 0, capsys.readouterr().err
     html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
-    assert ("Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|Book("
+    assert ("Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|7pq|Book("
             in html)
     assert str(tmp_path) not in html  # the repr of the book holds no path of this machine
-    rc, err, _ = build_with_template(tmp_path, good, capsys, "{{ book.quote }}")
-    assert rc == 1 and "not a function" in err
+    for body in ("{{ book.quote }}", "{{ cycler(1, 2) }}", "{{ range }}", "{{ dict }}"):
+        rc, err, _ = build_with_template(tmp_path, good, capsys, body)
+        assert rc == 1 and "a template can print text, numbers and dates, not a" in err, err
 
 
 # ---- edges are errors, not crashes; limits on every path in (issue 10) ----------------------
