@@ -162,8 +162,11 @@ def _wrap_filter(name: str, function: Any) -> Any:
         if name == "format" and isinstance(subject, str):
             _check_printf(subject, tuple(rest) or tuple(kwargs.values()))
         elif name in ("center", "batch", "slice", "truncate", "wordwrap", "indent"):
+            # a number is a width or a count; a text (indent's prefix, wordwrap's break) may be
+            # repeated once per character of the subject at most
+            length = len(str(subject)) + 1
             for value in (*rest, *kwargs.values()):
-                _check_count(value if isinstance(value, int) else len(value) * (str(subject).count("\n") + 1)
+                _check_count(value if isinstance(value, int) else len(value) * length
                              if isinstance(value, str) else 0, "a size of")
         elif name == "replace" and isinstance(subject, str) and len(rest) >= 2:
             old, new = str(rest[0]), str(rest[1])
