@@ -551,6 +551,8 @@ EDGE_CASES = [
     ("year-10000", {CHAPTER: QUOTE_DATED.format("10000-01-01")}, CHAPTER, 7, "quotes[0].date", ("is not a date",)),
     ("chapter-list-over-the-limit", {META: MINIMAL_META + MANY_CHAPTERS}, META, 4, "chapters",
      ("5,001 chapters listed; the limit is 5,000",)),
+    ("chapter-listed-folder", {META: MINIMAL_META + "chapters: [sub]\n", "sub/x.txt": "x"}, META, 4, "chapters[0]",
+     ("'sub' is not a regular file",)),
     ("url-space", {META: MINIMAL_META + "source:\n  url: http://exa mple.org/\n"}, META, 5, "source.url",
      ("U+0020 is not allowed in an address",)),
     ("url-angle-bracket", {META: MINIMAL_META + "source:\n  url: 'https://example.org/<x>'\n"}, META, 5,
@@ -582,6 +584,14 @@ def test_a_chapter_listed_explicitly_has_the_same_size_limit(tmp_path, good, cap
     rc, err, root = build_bad(tmp_path, good, capsys, files)
     assert rc == 1
     assert f"{root / 'big' / 'chapter.yml'}: error: file is " in err and "limit for one dossier file is 1,048,576" in err
+
+
+def test_a_fifo_listed_as_a_chapter_does_not_hang(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {META: MINIMAL_META + "chapters: [pipe.yaml]\n"})
+    os.mkfifo(root / "pipe.yaml")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    expect(err, root / META, 4, "chapters[0]", "'pipe.yaml' is not a regular file")
 
 
 @pytest.mark.parametrize("value,phrase", [

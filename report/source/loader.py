@@ -124,6 +124,9 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
             if not is_inside(candidate, root) or Path(name).is_absolute():
                 collector.error(where, f"'{name}' is outside the dossier folder", field=f"chapters[{index}]")
                 continue
+            if candidate.exists() and not candidate.is_file():  # a folder, or a FIFO that would block the read
+                collector.error(where, f"'{name}' is not a regular file", field=f"chapters[{index}]")
+                continue
             if not candidate.is_file():
                 collector.error(where, f"chapter file '{name}' not found", field=f"chapters[{index}]",
                                 hint=_did_you_mean(name, [p.name for p in root.glob('*.yaml')]))
