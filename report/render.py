@@ -166,6 +166,8 @@ def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | Non
             inside = False
         if inside:
             where = Location(Path(frame.filename), frame.lineno or 0)
+    if where is None and isinstance(exc, jinja2.TemplateError):
+        where = _overridden_template_named_in(str(exc), folder)
     try:
         if where is None or not Path(where.path).resolve().is_relative_to(folder):
             return None
@@ -187,6 +189,17 @@ def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | Non
 
 # PDF and EPUB dates have four-digit years (the ZIP's own limit is the EPUB writer's).
 _LAST_SECOND = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _overridden_template_named_in(message: str, folder: Path) -> Location | None:
+    """A shipped template that failed on a dossier's override it imports ("the template
+    '_macros.html' ... does not export the requested name 'quote_block'"): the override is at fault."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and f"'{path.relative_to(folder).as_posix()}'" in message:
+            return Location(path, 1)
+    return None
 
 
 def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> datetime:

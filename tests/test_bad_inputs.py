@@ -475,6 +475,14 @@ def test_template_faults_are_located_user_errors(body, line, phrase, tmp_path, g
     expect_template_error(err, root, phrase, line=line)
 
 
+def test_an_incomplete_override_of_shipped_macros_is_the_users(tmp_path, good, capsys):
+    """The shipped templates import macros from `_macros.html`; an override without them is located there."""
+    rc, err, root = build_with_template(tmp_path, good, capsys, "{% macro sem(a, b) %}{% endmacro %}",
+                                        name="_macros.html")
+    assert rc == 1, err
+    expect_template_error(err, root, "does not export the requested name", line=1, name="_macros.html")
+
+
 @pytest.mark.parametrize("body,phrase", [
     ("{{ range(10 ** 9)|list|length }}", "Range too big"),
     ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
