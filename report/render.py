@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
-import re
-import traceback
 
 import jinja2
 from markupsafe import Markup
@@ -18,13 +18,12 @@ from .derive.book import Book
 from .derive.markdown import BodyPart, Footnote
 from .errors import Diagnostic, Location, ReportError, SourceError
 from .sandbox import DataOnlyEnvironment
-from .source.model import PartialDate
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
 # What templates may read besides text, numbers, dates and containers: the frozen views of the Book.
 TEMPLATE_DATA = (Book, views.ChapterView, views.QuoteView, views.EventView, views.IndexEntry,
-                 views.SpeakerGroup, views.Image, BodyPart, Footnote, PartialDate, Markup)
+                 views.SpeakerGroup, views.Image, BodyPart, Footnote, views.PartialDate, Markup)
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class Renderer:
             return self.env.get_template(template).render(context)
         except SourceError:
             raise
-        except (Exception, RecursionError, MemoryError) as exc:
+        except Exception as exc:  # RecursionError and MemoryError included
             located = dossier_template_error(exc, self._dossier_templates)
             if located is None:
                 raise  # a fault of a shipped template alone is a bug in report
