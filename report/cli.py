@@ -320,8 +320,8 @@ def _check(args) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)
-        print(f"{printable(args.path)}: {_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}",
-              file=sys.stderr)
+        counts = f"{_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}"
+        print(f"{printable(args.path)}: {counts}", file=sys.stderr)
     return EXIT_USER if errors else EXIT_OK
 
 

@@ -15,15 +15,38 @@ from markupsafe import Markup
 from . import __version__
 from .derive import book as views
 from .derive.book import Book
-from .derive.markdown import BodyPart, Footnote
 from .errors import Diagnostic, Location, ReportError, SourceError
 from .sandbox import DataOnlyEnvironment
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
-# What templates may read besides text, numbers, dates and containers: the frozen views of the Book.
-TEMPLATE_DATA = (Book, views.ChapterView, views.QuoteView, views.EventView, views.IndexEntry,
-                 views.SpeakerGroup, views.Image, BodyPart, Footnote, views.PartialDate, Markup)
+
+
+def _view_types() -> tuple[type, ...]:
+    """What templates may read besides text, numbers, dates and containers: the derive stage's
+    frozen dataclasses (the Book and every part of it), found, so that a new view is data at once.
+
+    Their fields are still checked one by one (report/sandbox.py): a Path field is never handed out.
+    Language is left out: it hands out Babel's Locale.
+    """
+    import importlib
+    import pkgutil
+    from dataclasses import is_dataclass
+
+    from . import derive
+    from .derive.i18n import Language
+
+    found: list[type] = [views.PartialDate, Markup]
+    for info in sorted(pkgutil.iter_modules(derive.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{derive.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and is_dataclass(value) and value.__module__ == module.__name__
+                    and value.__dataclass_params__.frozen and value is not Language):  # type: ignore[attr-defined]
+                found.append(value)
+    return tuple(found)
+
+
+TEMPLATE_DATA = _view_types()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import re
 import stat
 import types
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,12 @@ import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.runtime import BlockReference, LoopContext, Macro, TemplateReference, markup_join, str_join
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter, SecurityError
+from jinja2.sandbox import (
+    ImmutableSandboxedEnvironment,
+    SandboxedEscapeFormatter,
+    SandboxedFormatter,
+    SecurityError,
+)
 from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 
@@ -46,8 +51,18 @@ MAX_VALUE = 16_000_000  # characters or items of one value a template computes
 MAX_INT_BITS = 100_000  # about 30,000 decimal digits
 MIN_OUTPUT = 64_000_000  # characters one document may print, beside 4x the dossier's own text
 
-_DATE_ATTRIBUTES = {"year", "month", "day", "isoformat", "weekday", "isoweekday", "toordinal",
-                    "hour", "minute", "second"}
+_DATE_ATTRIBUTES = {
+    "year",
+    "month",
+    "day",
+    "isoformat",
+    "weekday",
+    "isoweekday",
+    "toordinal",
+    "hour",
+    "minute",
+    "second",
+}
 _PRINTF_NUMBER = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SPEC_NUMBERS = re.compile(r"\d+")
 _METHODS = (types.MethodType, types.BuiltinMethodType)
@@ -88,8 +103,9 @@ def _spend(operations: int = 0, output: int = 0) -> None:
     budget.operations += operations
     budget.output += output
     if budget.operations > MAX_OPERATIONS:
-        raise SecurityError(f"the template does more than {MAX_OPERATIONS:,} loop iterations and calls "
-                            "for one document")
+        raise SecurityError(
+            f"the template does more than {MAX_OPERATIONS:,} loop iterations and calls for one document"
+        )
     if budget.output > budget.output_limit:
         raise SecurityError(f"the template prints more than {budget.output_limit:,} characters for one document")
 
@@ -132,6 +148,10 @@ class _BoundedFormatter(SandboxedFormatter):
         return super().format_field(value, format_spec)
 
 
+class _BoundedEscapeFormatter(_BoundedFormatter, SandboxedEscapeFormatter):
+    """The same for `Markup.format`, which escapes what it puts in (as Jinja2's own does)."""
+
+
 def _bounded_call_arguments(target: Any, args: tuple, kwargs: dict) -> None:
     """Refuse, before the call, the methods whose result grows with an argument."""
     name = getattr(target, "__name__", "")
@@ -166,8 +186,10 @@ def _wrap_filter(name: str, function: Any) -> Any:
             # repeated once per character of the subject at most
             length = len(str(subject)) + 1
             for value in (*rest, *kwargs.values()):
-                _check_count(value if isinstance(value, int) else len(value) * length
-                             if isinstance(value, str) else 0, "a size of")
+                _check_count(
+                    value if isinstance(value, int) else len(value) * length if isinstance(value, str) else 0,
+                    "a size of",
+                )
         elif name == "replace" and isinstance(subject, str) and len(rest) >= 2:
             old, new = str(rest[0]), str(rest[1])
             hits = subject.count(old) if old else len(subject) + 1
@@ -191,8 +213,14 @@ class _MeteredCodeGenerator(CodeGenerator):
 
     def visit_For(self, node: nodes.For, frame: Any) -> None:
         literal = sum(len(data.data) for data in node.find_all(nodes.TemplateData))
-        node.iter = nodes.Call(nodes.EnvironmentAttribute("metered_iter"),
-                               [node.iter, nodes.Const(literal)], [], None, None, lineno=node.iter.lineno)
+        node.iter = nodes.Call(
+            nodes.EnvironmentAttribute("metered_iter"),
+            [node.iter, nodes.Const(literal)],
+            [],
+            None,
+            None,
+            lineno=node.iter.lineno,
+        )
         super().visit_For(node, frame)
 
     def visit_Concat(self, node: nodes.Concat, frame: Any) -> None:
@@ -221,17 +249,28 @@ class _TemplateFiles(jinja2.FileSystemLoader):
             path = candidate
             if stat.S_ISLNK(info.st_mode):
                 if not candidate.resolve().is_relative_to(Path(folder).resolve()):
-                    raise SourceError([Diagnostic(Location(path), "template is a link to a file outside its "
-                                                  "folder", field="templates")])
+                    raise SourceError(
+                        [
+                            Diagnostic(
+                                Location(path), "template is a link to a file outside its folder", field="templates"
+                            )
+                        ]
+                    )
                 info = os.stat(candidate)
             if stat.S_ISDIR(info.st_mode):
                 continue
             if not stat.S_ISREG(info.st_mode):  # a FIFO would block the build forever
-                raise SourceError([Diagnostic(Location(path), "template is not a regular file",
-                                              field="templates")])
+                raise SourceError([Diagnostic(Location(path), "template is not a regular file", field="templates")])
             if info.st_size > MAX_TEMPLATE_BYTES:
-                raise SourceError([Diagnostic(Location(path), f"template is {info.st_size:,} bytes; the limit "
-                                              f"is {MAX_TEMPLATE_BYTES:,}", field="templates")])
+                raise SourceError(
+                    [
+                        Diagnostic(
+                            Location(path),
+                            f"template is {info.st_size:,} bytes; the limit is {MAX_TEMPLATE_BYTES:,}",
+                            field="templates",
+                        )
+                    ]
+                )
             break
         return super().get_source(environment, template)
 
@@ -245,10 +284,18 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, *, searchpath: list[str], data_types: tuple[type, ...], **options: Any):
         super().__init__(loader=_TemplateFiles(searchpath), finalize=self._finalize, **options)
         # the view objects of the builder, and Jinja2's own runtime helpers, besides plain data
-        self.data_types = (str, int, float, tuple, list, dict, frozenset, set, date, type(None),
-                           *data_types)
-        self.object_types = (*self.data_types, LoopContext, Macro, Cycler, Joiner, Namespace,
-                             TemplateReference, BlockReference, jinja2.Undefined)
+        self.data_types = (str, int, float, tuple, list, dict, frozenset, set, date, type(None), *data_types)
+        self.object_types = (
+            *self.data_types,
+            LoopContext,
+            Macro,
+            Cycler,
+            Joiner,
+            Namespace,
+            TemplateReference,
+            BlockReference,
+            jinja2.Undefined,
+        )
         self.globals.pop("lipsum", None)  # makes text of any requested size
         self.globals["namespace"] = _bounded_namespace
         self.filters = {name: _wrap_filter(name, function) for name, function in self.filters.items()}
@@ -307,8 +354,10 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
         """Refuse at once (Jinja2 returns an Undefined that a filter such as `map` would print)."""
-        raise SecurityError(f"a template cannot read {attribute!r} of a {type(obj).__name__} (templates get "
-                            "text, numbers, dates and lists of them, nothing else)")
+        raise SecurityError(
+            f"a template cannot read {attribute!r} of a {type(obj).__name__} (templates get "
+            "text, numbers, dates and lists of them, nothing else)"
+        )
 
     def is_safe_callable(self, obj: Any) -> bool:
         # of the classes, only the helpers Jinja2 hands every template may be called: dict(a=1), cycler(...)
@@ -325,17 +374,20 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
-        owner = value.__self__
-        formatter = _BoundedFormatter(self)
+        owner: str = value.__self__
+        formatter: SandboxedFormatter
+        if isinstance(owner, Markup):
+            formatter = _BoundedEscapeFormatter(self, escape=owner.escape)
+        else:
+            formatter = _BoundedFormatter(self)
         is_format_map = value.__name__ == "format_map"
 
         def bounded(*args: Any, **kwargs: Any) -> str:
             if is_format_map:
                 if kwargs or len(args) != 1:
                     raise TypeError("format_map() takes exactly one argument")
-                args, kwargs = (), args[0]
-            result = formatter.vformat(owner, args, kwargs)
-            return type(owner)(result) if not isinstance(owner, Markup) else Markup(result)
+                return type(owner)(formatter.vformat(owner, (), args[0]))
+            return type(owner)(formatter.vformat(owner, args, kwargs))
 
         bounded.__name__ = value.__name__
         return bounded
@@ -381,11 +433,14 @@ class DataOnlyEnvironment(ImmutableSandboxedEnvironment):
         kind = type(value)
         printable = self._printable.get(kind)
         if printable is None:
-            printable = self._printable[kind] = (isinstance(value, (*self.data_types, Namespace, jinja2.Undefined))
-                                                 and not isinstance(value, type))
+            printable = self._printable[kind] = isinstance(
+                value, (*self.data_types, Namespace, jinja2.Undefined)
+            ) and not isinstance(value, type)
         if not printable:  # a repr such as <Cycler object at 0x7f...> would also change from build to build
-            raise SecurityError(f"a template can print text, numbers and dates, not a {kind.__name__} "
-                                "(a function, a method or a helper object)")
+            raise SecurityError(
+                f"a template can print text, numbers and dates, not a {kind.__name__} "
+                "(a function, a method or a helper object)"
+            )
         if isinstance(value, str):
             _spend(output=len(value))
         return value

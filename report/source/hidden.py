@@ -32,8 +32,20 @@ from ..errors import Collector
 from .yamlfile import YamlDocument, dotted
 
 # Keys of short fields, wherever they stand (dossier.yaml, chapters, quotes, events, source).
-SHORT_FIELDS = {"title", "subtitle", "authors", "publisher", "identifier", "id", "speaker", "context", "url",
-                "cover", "chapters", "language"}
+SHORT_FIELDS = {
+    "title",
+    "subtitle",
+    "authors",
+    "publisher",
+    "identifier",
+    "id",
+    "speaker",
+    "context",
+    "url",
+    "cover",
+    "chapters",
+    "language",
+}
 
 _EMBEDDINGS = {chr(c) for c in range(0x202A, 0x202F)}
 _ISOLATE_OPEN = {"\u2066", "\u2067", "\u2068"}
@@ -49,10 +61,15 @@ def check_hidden_characters(doc: YamlDocument, collector: Collector) -> None:
     for loc, text in _short_strings(doc.data, ()):
         for offset, message in find_hidden(text):
             bidi = "bidi control" in message
-            collector.warning(doc.locate(loc), f"character {offset + 1}: {message}", field=dotted(loc),
-                              code="hidden-character",
-                              hint="delete it: the direction of the text comes from the dossier's language"
-                              if bidi else "delete it, or write a visible character")
+            collector.warning(
+                doc.locate(loc),
+                f"character {offset + 1}: {message}",
+                field=dotted(loc),
+                code="hidden-character",
+                hint="delete it: the direction of the text comes from the dossier's language"
+                if bidi
+                else "delete it, or write a visible character",
+            )
 
 
 def find_hidden(text: str) -> list[tuple[int, str]]:

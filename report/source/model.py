@@ -130,28 +130,35 @@ def _url(value: Any) -> Any:
     """An http(s) address that every edition can print as a link (EPUBCheck checks each one)."""
     if not isinstance(value, str):
         return value
-    from urllib.parse import urlsplit
-
     text = value.strip()
-    problem = ""
-    try:
-        parts = urlsplit(text)
-        parts.port  # raises ValueError for a port that is not a number in 0-65535
-    except ValueError:
-        parts, problem = None, "is not a well-formed address"
-    if parts is not None:
-        if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(parts.scheme.lower() + "://"):
-            problem = "is not an http:// or https:// address"
-        elif not _URL_CHARACTERS.match(text):
-            bad = next(ch for ch in text if not _URL_CHARACTERS.match(ch))
-            problem = f"is not a well-formed address: {'U+%04X' % ord(bad) if not bad.isprintable() or bad == ' ' else repr(bad)} is not allowed in an address (write it %-encoded)"
-        elif not parts.hostname or not _HOST.match(parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0]
-                                                    if not parts.netloc.endswith("]") else
-                                                    parts.netloc.rsplit("@", 1)[-1]):
-            problem = "is not a well-formed address: it names no valid host"
+    problem = _url_problem(text)
     if problem:
         raise PydanticCustomError("url", "'{value}' " + problem, {"value": text[:80]})
     return text
+
+
+def _url_problem(text: str) -> str:
+    """Why ``text`` is not an http(s) address to print as a link; empty if it is one."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # a port that is not a number in 0-65535 raises ValueError
+    except ValueError:
+        return "is not a well-formed address"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not text.lower().startswith(scheme + "://"):
+        return "is not an http:// or https:// address"
+    if not _URL_CHARACTERS.match(text):
+        bad = next(ch for ch in text if not _URL_CHARACTERS.match(ch))
+        shown = f"U+{ord(bad):04X}" if not bad.isprintable() or bad == " " else repr(bad)
+        return f"is not a well-formed address: {shown} is not allowed in an address (write it %-encoded)"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if not host.endswith("]"):  # [IPv6] keeps its colons
+        host = host.rsplit(":", 1)[0]
+    if not parts.hostname or not _HOST.match(host):
+        return "is not a well-formed address: it names no valid host"
+    return ""
 
 
 def _language(value: Any) -> Any:

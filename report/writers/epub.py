@@ -229,8 +229,9 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     ebook.guide = [{"type": "cover", "href": "text/cover.xhtml", "title": _doc_title(parts.cover_xhtml)}]
 
     buffer = io.BytesIO()
-    writer = _package_writer(buffer, ebook, {"mtime": _FourDigitYear.of(timestamp), "raise_exceptions": True, "epub3_pages": False,
-                                             "epub2_guide": True, "play_order": {"enabled": True, "start_from": 1}})
+    writer = _package_writer(buffer, ebook, {"mtime": _FourDigitYear.of(timestamp), "raise_exceptions": True,
+                                             "epub3_pages": False, "epub2_guide": True,
+                                             "play_order": {"enabled": True, "start_from": 1}})
     writer.process()
     writer.write()
     return normalise_zip(buffer.getvalue(), timestamp)
