@@ -153,7 +153,9 @@ class Renderer:
 
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""
-        docs: dict[str, str] = {}
+        # the contents page first (after the cover, which the writer adds): the nav document stays out of the spine
+        docs: dict[str, str] = {"text/contents.xhtml": self.render("epub/contents.xhtml", "epub",
+                                                                  doc_title=self.book.strings["contents"])}
         if self.book.key_points:  # the dossier's key points come first, before chapter 1
             docs[KEY_POINTS_DOCUMENT] = self.render("epub/appendix.xhtml", "epub", part="key_points.html",
                                                         pages=pages, doc_title=self.book.strings["key_points"])
