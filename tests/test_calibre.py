@@ -341,3 +341,11 @@ def test_arabic_epub_is_right_to_left_and_valid(ar_build):
                 assert root.find("{http://www.w3.org/1999/xhtml}body").get("dir") == "rtl", name
     messages = run_epubcheck([epub])[epub]
     assert summarize(messages) == (0, 0, 0), format_epubcheck_messages(messages)
+
+
+def test_arabic_epub_passes_ace(ar_build, tmp_path):
+    from tests.support.validators import ace_violations, format_ace_violations, run_ace
+
+    _, epub = ar_build
+    violations = ace_violations(run_ace(epub, tmp_path / "ace"))
+    assert violations == [], format_ace_violations(violations)

@@ -235,8 +235,8 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     if book.language.direction == "rtl":
         ebook.set_direction("rtl")  # the spine's page-progression-direction
     # The EPUB 2 guide: converters read it, not the nav's landmarks. Kindle conversions take
-    # the cover page from it; Calibre adds a contents page of its own ("Table of Contents",
-    # in English, at the end of the book) unless the guide names ours.
+    # the cover page from it; Calibre adds a contents page of its own ("Table of Contents" in
+    # Calibre's interface language, at the end of the book) unless the guide names ours.
     ebook.guide = [{"type": "cover", "href": "text/cover.xhtml", "title": _doc_title(parts.cover_xhtml)}]
     if contents_page:
         ebook.guide.append({"type": "toc", "href": contents_page, "title": _doc_title(parts.documents[contents_page])})
