@@ -235,9 +235,13 @@ def test_no_hidden_navigation_shows_as_text(which, kindles):
 def test_contents_shown_once_first_and_chapters_in_order(which, kindles):
     book, kindle = _book(kindles, which)
     s = book.strings
-    expected = [f"{c.number}\u00a0{c.title_plain}" for c in book.chapters] + [s[a.title_key] for a in book.appendices]
+    expected = (
+        ([s["key_points"]] if book.key_points else [])
+        + [f"{c.number}\u00a0{c.title_plain}" for c in book.chapters]
+        + [s[a.title_key] for a in book.appendices]
+    )
     headings = [_words(kindle.h1(doc)) for doc in kindle.spine]
-    # reading order: the contents, the chapters, the appendices; the contents only once
+    # reading order: the contents, the key points, the chapters, the appendices; the contents only once
     assert headings[0] == s["contents"]
     assert headings.count(s["contents"]) == 1
     assert headings[1:] == [_words(e) for e in expected]
