@@ -104,6 +104,7 @@ class Renderer:
             "book": book,
             "s": s,
             "lang": book.language.tag,
+            "direction": book.language.direction,  # "rtl" or "ltr": the EPUB sets dir on <html> and <body>
             "quote_open": marks[0],
             "quote_close": marks[1],
             "version": __version__,
