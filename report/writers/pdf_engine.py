@@ -12,7 +12,7 @@ this process and its own child: (kind, payload) with kind "layout" (a Layout), "
 (bytes and located warnings), "refused" or "error".
 
 Bounds. The engine may use at most MEMORY_CEILING_MB of address space (RLIMIT_AS, set in
-the child; REPORT_PDF_MEMORY_MB changes it): a 300-chapter dossier peaks at about 820 MB
+the child; REPORT_PDF_MEMORY_MB changes it): a 300-chapter dossier peaks at about 890 MB
 of address space (645 MB resident), so the default of 3 GiB leaves room for about a
 thousand chapters and keeps one runaway document from taking the machine. Running out
 is reported as the user-facing error it is, naming the ceiling. The engine dies with
