@@ -453,6 +453,7 @@ def _decode_problem(data: bytes) -> str:
     import warnings
 
     from PIL import Image as PILImage
+    from PIL import ImageFile
 
     too_many = f"declares too many pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
     try:
@@ -464,7 +465,13 @@ def _decode_problem(data: bytes) -> str:
                     return f"is {width}x{height} pixels: {too_many}"
                 picture.verify()  # chunk checksums and structure; it decodes no pixels
             with PILImage.open(io.BytesIO(data)) as picture:
-                picture.load()  # every pixel, as the renderers will (bounded by the cap above)
+                # every pixel, as the renderers will (bounded by the cap above); importing WeasyPrint
+                # sets LOAD_TRUNCATED_IMAGES for the whole process, which accepts broken pixel data
+                truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    picture.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         return too_many
     except Exception as exc:  # Pillow raises many kinds for a broken file: all mean the same to the user

@@ -302,4 +302,9 @@ def _lay_out_and_send(request: dict, out) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_serve())
+    status = _serve()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # No interpreter shutdown: the stdin watchdog thread holds stdin's lock, and finalising
+    # the stream under it aborts the process ("could not acquire lock ... at interpreter shutdown").
+    os._exit(status)
