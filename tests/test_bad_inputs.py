@@ -1055,3 +1055,12 @@ def test_raw_html_spans_are_capped_with_a_located_warning(tmp_path, capsys):
     assert "colspan='x' on <td> is not a whole number from 1 to 100: it is removed" in err
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     assert '<td colspan="100" rowspan="1000">wide</td><td>b</td>' in html
+
+
+def test_raw_html_nested_deeper_than_the_limit_is_a_located_error(tmp_path, good, capsys):
+    """150 nested <blockquote> ran the PDF engine out of Python stack: an error without a place."""
+    lines = ["<blockquote>"] * 150 + ["deep words"] + ["</blockquote>"] * 150
+    files = {META: MINIMAL_META + "raw_html: true\n", CHAPTER: body_chapter("Before.", "", *lines, "", "After.")}
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5, "body", "raw HTML nests elements 150 deep in this chapter; the limit is 64")

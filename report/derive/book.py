@@ -21,7 +21,7 @@ from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
 from .i18n import Language
 from .markdown import EDITIONS, MAX_NESTING, BodyPart, Footnote, ParsedBody, make_markdown
-from .sanitize import inspect, safe_link
+from .sanitize import MAX_ELEMENT_DEPTH, element_depth, inspect, safe_link
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 # WeasyPrint 70's footnote layout grows with the square of the notes (each line looks through
@@ -325,11 +325,22 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1)))
         expected += [Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
                      for index, quote in enumerate(model.quotes)]
+        if model.summary:
+            expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
+        expected += [Expected(f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline",
+                              loaded.doc.locate(("events", index)))
+                     for index, view in enumerate(chapter_events)]
         bodies = {}
         notes = {}
         for edition in EDITIONS:
             bodies[edition], notes[edition] = markdown.render_body(parsed, anchor, edition,
                                                                    image_url_for(edition))
+        if meta.raw_html and parsed.raw_html:
+            depth = max(element_depth(part.html) for part in bodies["html"])
+            if depth > MAX_ELEMENT_DEPTH:
+                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                                f"raw HTML nests elements {depth} deep in this chapter; the limit is "
+                                f"{MAX_ELEMENT_DEPTH}", field="body")
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,

@@ -44,6 +44,10 @@ _URL_ATTRIBUTES = {"href", "src"}
 # colspan=100000 and does not finish one of a million (the whole machine's memory). The caps
 # are far beyond any table a reader can use; a larger value is set to the cap, with a warning.
 SPAN_LIMITS = {"colspan": 100, "span": 100, "rowspan": 1000}
+# Elements nested in one body, raw HTML included: WeasyPrint lays out 100 nested block quotes
+# and runs out of Python stack at 150 (a RecursionError with no location).
+MAX_ELEMENT_DEPTH = 64
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _VOID = re.compile(r'<(br|hr|img|wbr|col)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*/?>')
 
@@ -81,6 +85,18 @@ def sanitize(fragment: str, *, image_url: Callable[[str], str | None] | None = N
     # html5ever serialises for HTML; the EPUB needs XML: self-closed voids, no named entities.
     cleaned = _VOID.sub(lambda m: f"<{m.group(1)}{m.group(2)} />", cleaned)
     return cleaned.replace("&nbsp;", "\u00a0")
+
+
+def element_depth(fragment: str) -> int:
+    """How deep elements nest in well-formed (sanitised) HTML."""
+    depth = deepest = 0
+    for closing, _, self_closing in _TAG.findall(fragment):
+        if closing:
+            depth -= 1
+        elif not self_closing:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _capped_span(attribute: str, value: str) -> str | None:
