@@ -17,7 +17,7 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     result, command = Path(argv[0]), argv[1:]
-    code = subprocess.run(command).returncode
+    code = subprocess.run(command, check=False).returncode
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     result.write_text(json.dumps({"returncode": code, "peak_mib": peak_kib / 1024}), encoding="utf-8")
     return 0
