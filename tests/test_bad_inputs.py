@@ -922,8 +922,9 @@ def body_chapter(*lines: str, title: str = "A") -> str:
 def test_footnote_heavy_chapter_sets_every_note_on_the_page_of_its_call(tmp_path, capsys):
     """40 notes, every fifth 150 words long, then a short chapter: no note is lost, none moves
     away from its call (WeasyPrint 70 lost notes 31-35 and set others on later chapters' pages)."""
-    from .support.pdftext import pdf_pages
     import re
+
+    from .support.pdftext import pdf_pages
 
     root = write_dossier(tmp_path / "notes", {CHAPTER: footnote_chapter(40), "02-after.yaml": CHAPTER_OK})
     out = tmp_path / "out"
@@ -974,8 +975,9 @@ def test_a_template_that_drops_the_body_is_caught_in_every_edition(tmp_path, goo
 
 def test_a_list_nested_ten_levels_keeps_every_line_in_every_edition(tmp_path, capsys):
     """markdown-it's commonmark preset stops at 20 token levels and dropped the rest of the body."""
-    from .support.pdftext import flatten, pdf_pages
     import zipfile
+
+    from .support.pdftext import flatten, pdf_pages
 
     nested = [("  " * level) + f"- level{level + 1}word" for level in range(10)]
     root = write_dossier(tmp_path / "nested", {CHAPTER: body_chapter("Before.", "", *nested, "", "After the list.",

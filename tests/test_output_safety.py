@@ -243,7 +243,7 @@ def test_out_equal_to_or_inside_the_dossier_is_reproducible_and_cached(where, tm
 from report.writers.pdf_engine import MEMORY_CEILING_MB  # noqa: E402
 
 from .conftest import MINIMAL_META, write_files  # noqa: E402
-from .support.gen_dossier import write_dossier as write_long_dossier  # noqa: E402
+from .support.synthetic import write_dossier as write_long_dossier  # noqa: E402
 
 
 def build_measured(root: Path, out: Path, tmp_path: Path, *extra: str, env: dict | None = None):

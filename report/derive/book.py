@@ -215,16 +215,16 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
             seen_here.add(ref.quote_id)
         placed_ids |= seen_here
-        notes = [block for block in parsed.blocks if block.kind == "footnote"]
-        if len(notes) > MAX_FOOTNOTES_PER_CHAPTER:
-            collector.error(Location(loaded.path, first_line + notes[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
-                            f"the chapter has {len(notes):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
+        note_refs = [block for block in parsed.blocks if block.kind == "footnote"]
+        if len(note_refs) > MAX_FOOTNOTES_PER_CHAPTER:
+            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
+                            f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
                             "a chapter (this is the first one over it)", field="body")
-        elif footnotes_so_far <= MAX_FOOTNOTES < footnotes_so_far + len(notes):
-            collector.error(Location(loaded.path, first_line + notes[MAX_FOOTNOTES - footnotes_so_far].line, 1),
+        elif footnotes_so_far <= MAX_FOOTNOTES < footnotes_so_far + len(note_refs):
+            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES - footnotes_so_far].line, 1),
                             f"the dossier has more than {MAX_FOOTNOTES:,} footnotes, the limit for a whole "
                             "dossier (this is the first one over it)", field="body")
-        footnotes_so_far += len(notes)
+        footnotes_so_far += len(note_refs)
         for line in parsed.too_deep:
             collector.error(Location(loaded.path, first_line + line, 1),
                             f"lists and block quotes nest more than {MAX_NESTING} levels deep here; the limit "

@@ -16,6 +16,7 @@ version is left as it is (tests/test_print.py checks notes stay on their pages).
 from __future__ import annotations
 
 from math import inf
+from typing import Any
 
 _PATCHED = "_report_footnote_fix"
 
@@ -30,7 +31,7 @@ def install() -> None:
     if getattr(LayoutContext, _PATCHED, False) or not weasyprint.__version__.startswith("70."):
         return
 
-    def _update_footnote_area(self):
+    def _update_footnote_area(self: Any) -> bool:
         # WeasyPrint 70.0's method, with the last comparison made tolerant.
         if self.current_footnote_area.height != "auto" and not self.in_column:
             self.page_bottom += self.current_footnote_area.margin_height()
@@ -49,7 +50,7 @@ def install() -> None:
         last_child_bottom = last_child.position_y + last_child.margin_height() - last_child.margin_bottom
         footnote_area_bottom = (footnote_area.position_y + footnote_area.margin_height()
                                 - footnote_area.margin_bottom)
-        return self.overflows(footnote_area_bottom, last_child_bottom)
+        return bool(self.overflows(footnote_area_bottom, last_child_bottom))
 
     LayoutContext._update_footnote_area = _update_footnote_area
     setattr(LayoutContext, _PATCHED, True)

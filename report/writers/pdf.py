@@ -136,7 +136,7 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
     return LaidOut(document, _page_map(document, options), len(document.pages), capture.messages + fetcher.refused)
 
 
-def _page_map(document, options: PdfOptions) -> dict[str, int]:
+def _page_map(document: Any, options: PdfOptions) -> dict[str, int]:
     """The page of each anchor, leaving out boxes the page cuts off (a note taller than the page).
 
     The cover runs into the bleed on purpose: a box may reach that far beyond the trim.

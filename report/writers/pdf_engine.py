@@ -169,7 +169,7 @@ def _watch_stdin() -> None:
     """After the request: end at once when stdin reaches end of file (the builder is gone or done)."""
     import threading
 
-    def watch_stdin():
+    def watch_stdin() -> None:
         try:
             while sys.stdin.buffer.read(65536):
                 pass
@@ -241,7 +241,7 @@ def _serve() -> int:
     return 1
 
 
-def _serve_one(out) -> int:
+def _serve_one(out: IO[bytes]) -> int:
     import gc
 
     import weasyprint  # noqa: F401  (imported while the builder is still loading the dossier)
@@ -263,7 +263,7 @@ def _serve_one(out) -> int:
     return _lay_out_and_send(request, out)
 
 
-def _lay_out_and_send(request: dict, out) -> int:
+def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
     """Lay the document out and send the results; errors go to the builder as messages."""
     from . import pdf
 
