@@ -37,8 +37,11 @@ def ids_in_epub(data: bytes) -> set[str]:
 
 
 def check_complete(book: Book, *, html: bytes | None = None, epub: bytes | None = None,
-                   pdf_anchors: Mapping[str, int] | Collection[str] | None = None) -> None:
-    """Raise a SourceError naming each expected element that an edition made here lacks."""
+                   pdf_anchors: Mapping[str, int] | None = None) -> list[Diagnostic]:
+    """Raise a SourceError naming each expected element that an edition made here lacks.
+
+    Returns warnings: footnotes the PDF sets on neither the page of their call nor the next.
+    """
     editions: dict[str, Collection[str]] = {}
     if pdf_anchors is not None:
         editions["PDF"] = pdf_anchors
@@ -57,6 +60,18 @@ def check_complete(book: Book, *, html: bytes | None = None, epub: bytes | None 
                     hint=_hint(expected.what, missing), code="lost"))
     if lost:
         raise SourceError(lost)
+    return _misplaced_notes(book, pdf_anchors) if pdf_anchors is not None else []
+
+
+def _misplaced_notes(book: Book, pages: Mapping[str, int]) -> list[Diagnostic]:
+    found = []
+    for chapter in book.chapters:
+        for expected in chapter.expected:
+            note, call = pages.get(expected.anchor), pages.get(expected.call_anchor)
+            if expected.call_anchor and note is not None and call is not None and note not in (call, call + 1):
+                found.append(Diagnostic(expected.location, f"{expected.what} is set on page {note} of the PDF, "
+                                        f"its call on page {call}", severity="warning", code="footnote-page"))
+    return found
 
 
 def _hint(what: str, missing: list[str]) -> str:

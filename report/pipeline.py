@@ -235,9 +235,9 @@ def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: 
     for kind in options.formats:
         warnings += made[kind].warnings
     # nothing lost: every paragraph, note, quote and image of the source is in every edition made
-    check_complete(book, html=made["html"].data if "html" in made else None,
-                   epub=made["epub"].data if "epub" in made else None,
-                   pdf_anchors=layout.pages if "pdf" in made and layout is not None else None)
+    warnings += check_complete(book, html=made["html"].data if "html" in made else None,
+                               epub=made["epub"].data if "epub" in made else None,
+                               pdf_anchors=layout.pages if "pdf" in made and layout is not None else None)
     if options.strict and warnings:
         raise SourceError([w.promoted() for w in warnings])  # each where it arose
     fresh = layout if source is not None and source.fresh else None

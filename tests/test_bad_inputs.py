@@ -1066,3 +1066,36 @@ def test_raw_html_nested_deeper_than_the_limit_is_a_located_error(tmp_path, good
     rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
     assert rc == 1, err
     expect(err, root / CHAPTER, 5, "body", "raw HTML nests elements 150 deep in this chapter; the limit is 64")
+
+
+def test_the_check_in_process_on_a_patched_layout(tmp_path):
+    """report/completeness.py itself: one anchor taken out of a real layout's page map is a located
+    error; a note moved pages away from its call is a located warning."""
+    from report.completeness import check_complete
+    from report.errors import SourceError
+    from report.pipeline import BuildOptions, build, check
+
+    root = write_dossier(tmp_path / "d", {CHAPTER: body_chapter("One.[^1]", "", "Two.", "", "[^1]: The note.")})
+    collector, book = check(root)
+    assert book is not None and not collector.errors
+    from report.pipeline import styles_dir
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+    from report.writers.pdf import PdfOptions, lay_out
+
+    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test"))
+    pages = lay_out(renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(), options=PdfOptions()).pages
+    assert check_complete(book, pdf_anchors=pages) == []
+    assert pages["ch-chapter-fn1"] == pages["ch-chapter-fnref1"]  # the note stands on its call's page
+
+    lost = {anchor: page for anchor, page in pages.items() if anchor != "ch-chapter-b2"}
+    with pytest.raises(SourceError) as caught:
+        check_complete(book, pdf_anchors=lost)
+    assert caught.value.diagnostics[0].format() == (
+        f"{root / CHAPTER}:5:1: error: paragraph is missing from the PDF edition (anchor 'ch-chapter-b2') "
+        "(a template or stylesheet of the dossier may hide it; nothing was written)")
+
+    moved = {**pages, "ch-chapter-fn1": pages["ch-chapter-fnref1"] + 2}
+    [warning] = check_complete(book, pdf_anchors=moved)
+    assert warning.format().startswith(f"{root / CHAPTER}:7:1: warning: footnote 1 is set on page ")
+    out = tmp_path / "out"
+    assert build(root, BuildOptions(out_dir=out, strict=True)).warnings == []  # the real build: no warning

@@ -105,6 +105,7 @@ class Expected:
     anchor: str
     what: str  # for the message: "paragraph", "footnote 3", "quote 'q1'", "image 'a.png'"
     location: Location
+    call_anchor: str = ""  # a footnote's call: in the PDF the note stands on its page or the next
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
             what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(block.kind,
                                                                                      block.kind.replace("_", " "))
-            expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1)))
+            call = "-fnref".join(block.anchor.rsplit("-fn", 1)) if block.kind == "footnote" else ""
+            expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1), call))
         expected += [Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
                      for index, quote in enumerate(model.quotes)]
         if model.summary:

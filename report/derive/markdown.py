@@ -266,7 +266,8 @@ def _footnote_ref(self, tokens, idx, options, env):
     if env["edition"] == "pdf":
         # WeasyPrint 70 breaks the line at every source newline inside a float: footnote.
         text = re.sub(r"\s*\n\s*", " ", note.inline_html)
-        return f'<span class="footnote" id="{note.anchor}">{text}</span>'
+        # the empty span marks the call's place, so the layout can tell the page of the call
+        return f'<span id="{ref_id}"></span><span class="footnote" id="{note.anchor}">{text}</span>'
     epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
     return (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
             f"{note.number}</a>")
