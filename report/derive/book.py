@@ -20,8 +20,8 @@ from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
 from .i18n import Language
-from .markdown import EDITIONS, MAX_NESTING, BodyPart, Footnote, ParsedBody, make_markdown
-from .sanitize import MAX_ELEMENT_DEPTH, element_depth, inspect, safe_link
+from .markdown import EDITIONS, MAX_NESTING, MAX_TABLE_COLUMNS, BodyPart, Footnote, ParsedBody, make_markdown
+from .sanitize import MAX_ELEMENT_DEPTH, element_depth, inspect, safe_link, table_columns
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 # WeasyPrint 70's footnote layout grows faster than the notes (each line looks through the list
@@ -230,6 +230,9 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             collector.error(Location(loaded.path, first_line + line, 1),
                             f"lists and block quotes nest more than {MAX_NESTING} levels deep here; the limit "
                             f"keeps every line of the body in every edition", field="body")
+        for line, columns in parsed.too_wide:
+            collector.error(Location(loaded.path, first_line + line, 1),
+                            f"this table has {columns:,} columns; the limit is {MAX_TABLE_COLUMNS}", field="body")
         for image in parsed.images:
             where = Location(loaded.path, first_line + image.line, 1)
             checked = _check_image(dossier.root, image.src, where, collector)
@@ -343,6 +346,11 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
                                 f"raw HTML nests elements {depth} deep in this chapter; the limit is "
                                 f"{MAX_ELEMENT_DEPTH}", field="body")
+            columns = max(table_columns(part.html) for part in bodies["html"])
+            if columns > MAX_TABLE_COLUMNS and not parsed.too_wide:
+                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                                f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is "
+                                f"{MAX_TABLE_COLUMNS}", field="body")
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,

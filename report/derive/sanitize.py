@@ -99,6 +99,16 @@ def element_depth(fragment: str) -> int:
     return deepest
 
 
+def table_columns(fragment: str) -> int:
+    """The most columns any table row of well-formed (sanitised) HTML spans (colspans summed)."""
+    widest = 0
+    for row in re.findall(r"<tr\b.*?</tr>", fragment, re.DOTALL):
+        cells = re.findall(r"<t[dh]\b([^>]*)>", row)
+        spans = [re.search(r'colspan="(\d+)"', attributes) for attributes in cells]
+        widest = max(widest, sum(int(span.group(1)) if span else 1 for span in spans))
+    return widest
+
+
 def _capped_span(attribute: str, value: str) -> str | None:
     """A span as a whole number from 1 to its cap; None (dropped) if it is no number."""
     if not re.fullmatch(r"\s*\d{1,12}\s*", value):
