@@ -320,16 +320,49 @@ def gone(pid: int) -> bool:
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_the_pdf_engine_dies_with_the_builder(how, tmp_path):
-    """`timeout` sends SIGTERM, the OOM killer SIGKILL: either way no engine lays out on alone."""
+    """`timeout` sends SIGTERM, the OOM killer SIGKILL: either way the kernel ends the engine.
+
+    The engine is stopped (SIGSTOP) before its builder is killed, so it cannot finish or fail
+    on its own: only PR_SET_PDEATHSIG's SIGKILL, which reaches a stopped process, ends it.
+    """
     import time
 
     root = write_long_dossier(tmp_path / "long", chapters=120)
     child = run_until(root, tmp_path / "out", "pdf layout")
     engine = engine_of(child.pid)
-    assert not gone(engine)
-    child.send_signal(how)
-    child.communicate(timeout=60)
-    deadline = time.monotonic() + 30  # a bound for the kernel to deliver, not a timing goal
-    while not gone(engine) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gone(engine), f"the PDF engine {engine} outlived its builder"
+    os.kill(engine, signal.SIGSTOP)
+    try:
+        child.send_signal(how)
+        child.communicate(timeout=60)
+        deadline = time.monotonic() + 30  # a bound for the kernel to deliver, not a timing goal
+        while not gone(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone(engine), f"the PDF engine {engine} outlived its builder"
+    finally:
+        if not gone(engine):
+            os.kill(engine, signal.SIGKILL)
+
+
+def test_the_pdf_engine_stops_when_its_stdin_closes(tmp_path):
+    """Where the kernel has no parent-death signal: the end of stdin ends the engine at once,
+    before it sends the layout of a 120-chapter dossier it was in the middle of."""
+    from report.pipeline import check, styles_dir
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+    from report.writers.pdf import PdfOptions
+    from report.writers.pdf_engine import PdfEngine
+
+    root = write_long_dossier(tmp_path / "long", chapters=120)
+    _, book = check(root)
+    assert book is not None
+    html = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test")).pdf_document()
+    engine = PdfEngine()
+    try:
+        engine.submit(html, base_dir=root, styles_dir=styles_dir(), options=PdfOptions(),
+                      identifier=book.identifier, write_pdf=True)
+        process = engine._process
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()  # what the builder's death does to the pipe
+        assert process.stdout.read() == b"", "the engine laid out for a builder that was gone"
+        assert process.wait(timeout=60) == 1
+    finally:
+        engine.close()
