@@ -940,6 +940,10 @@ def test_footnote_heavy_chapter_sets_every_note_on_the_page_of_its_call(tmp_path
     for note in range(1, 41):
         assert start_page[note] == call_page[note], (note, call_page[note], start_page[note])
         assert end_page[note] in (start_page[note], start_page[note] + 1), note  # set whole, or continued
+    # no call is pushed off a page where its note fits: a float rounding in WeasyPrint 70 left
+    # pages of this chapter with one or two calls (report/writers/footnote_fix.py); now 6 to 9
+    calls_per_page = [list(call_page.values()).count(page) for page in sorted(set(call_page.values()))]
+    assert min(calls_per_page[:-1]) >= 4, calls_per_page
 
 
 def test_a_footnote_taller_than_a_page_is_a_located_error(tmp_path, good, capsys):
