@@ -78,4 +78,4 @@ def _hint(what: str, missing: list[str]) -> str:
     if what.startswith("footnote") and missing == ["PDF"]:
         return ("a footnote must fit on one page of the PDF with the line that calls it; shorten it "
                 "or move part of it into the body")
-    return "a template or stylesheet of the dossier may hide it; nothing was written"
+    return "a template or stylesheet of the dossier may hide it"

@@ -1113,7 +1113,7 @@ def test_the_check_in_process_on_a_patched_layout(tmp_path):
         check_complete(book, pdf_anchors=lost)
     assert caught.value.diagnostics[0].format() == (
         f"{root / CHAPTER}:5:1: error: paragraph is missing from the PDF edition (anchor 'ch-chapter-b2') "
-        "(a template or stylesheet of the dossier may hide it; nothing was written)")
+        "(a template or stylesheet of the dossier may hide it)")
 
     moved = {**pages, "ch-chapter-fn1": pages["ch-chapter-fnref1"] + 2}
     [warning] = check_complete(book, pdf_anchors=moved)
