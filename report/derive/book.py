@@ -332,6 +332,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                      for index, quote in enumerate(model.quotes)]
         if model.summary:
             expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
+        if model.key_points:
+            expected.append(Expected(f"{anchor}-key-points", "key points", loaded.doc.locate(("key_points",))))
         expected += [Expected(f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline",
                               loaded.doc.locate(("events", index)))
                      for index, view in enumerate(chapter_events)]
