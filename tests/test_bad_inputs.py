@@ -1103,8 +1103,9 @@ def test_the_check_in_process_on_a_patched_layout(tmp_path):
     from report.render import Renderer, RenderSettings, fixed_timestamp
     from report.writers.pdf import PdfOptions, lay_out
 
-    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test"))
-    pages = lay_out(renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(), options=PdfOptions()).pages
+    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout))
+    pages = lay_out(renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(),
+                    options=PdfOptions(layout=book.layout)).pages
     assert check_complete(book, pdf_anchors=pages) == []
     assert pages["ch-chapter-fn1"] == pages["ch-chapter-fnref1"]  # the note stands on its call's page
 

@@ -354,10 +354,10 @@ def test_the_pdf_engine_stops_when_its_stdin_closes(tmp_path):
     root = write_long_dossier(tmp_path / "long", chapters=120)
     _, book = check(root)
     assert book is not None
-    html = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test")).pdf_document()
+    html = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout)).pdf_document()
     engine = PdfEngine()
     try:
-        engine.submit(html, base_dir=root, styles_dir=styles_dir(), options=PdfOptions(),
+        engine.submit(html, base_dir=root, styles_dir=styles_dir(), options=PdfOptions(layout=book.layout),
                       identifier=book.identifier, write_pdf=True)
         process = engine._process
         assert process.stdin is not None and process.stdout is not None
