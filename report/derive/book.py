@@ -123,7 +123,7 @@ class ChapterView:
     unplaced: tuple[QuoteView, ...]
     events: tuple[EventView, ...]
     source_path: Path = field(repr=False)
-    expected: tuple[Expected, ...] = ()  # checked against every edition before anything is written
+    expected: tuple[Expected, ...] = field(default=(), repr=False)  # checked in every edition (completeness.py)
 
 
 @dataclass(frozen=True)
