@@ -16,6 +16,8 @@ from . import __version__
 from .derive import book as views
 from .derive.book import Book
 from .errors import Diagnostic, Location, ReportError, SourceError
+from .languages.bidi import isolate_for
+from .languages.css import language_css
 from .sandbox import DataOnlyEnvironment
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -100,11 +102,15 @@ class Renderer:
                               for part in parts)
         marks = book.language.quotes
         s = book.strings
+        self.env.filters["isolate"] = isolate_for(book.language.direction)
         self.common = {
             "book": book,
             "s": s,
             "lang": book.language.tag,
             "direction": book.language.direction,  # "rtl" or "ltr": the EPUB sets dir on <html> and <body>
+            "dir": book.language.direction,
+            "language_css": Markup(language_css(book.language, book.fonts, "pdf")),
+            "list_of": book.language.format_list,
             "quote_open": marks[0],
             "quote_close": marks[1],
             "version": __version__,
@@ -150,7 +156,8 @@ class Renderer:
                            layout_classes=f"layout-{self.settings.layout}")
 
     def web_document(self, css: str) -> str:
-        return self.render("web.html", "html", css=css)
+        extra = language_css(self.book.language, self.book.fonts, "html")
+        return self.render("web.html", "html", css=css + ("\n" + extra + "\n" if extra else ""))
 
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""

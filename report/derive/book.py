@@ -16,6 +16,8 @@ from urllib.parse import unquote
 
 from ..errors import Collector, Location
 from ..folder import is_inside
+from ..languages import available_tags
+from ..languages.coverage import FontPlan, check_coverage, source_fields, table_fields
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
@@ -72,6 +74,7 @@ class EventView:
     anchor: str
     date: PartialDate
     date_label: str
+    date_in_year: str  # the date without its year, for lists set under year marks (CLDR pattern)
     title_html: str
     text_html: str
     chapter_anchor: str
@@ -167,6 +170,7 @@ class Book:
     version: str = ""
     changes: tuple[ChangeView, ...] = ()
     key_points: tuple[str, ...] = ()  # the dossier's own key points, inline HTML
+    fonts: FontPlan | None = None  # the font stacks of the PDF, checked against every character
 
     @property
     def strings(self) -> dict[str, str]:
@@ -192,7 +196,19 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     """Build the Book; report located errors (dangling quotes, bad images) to ``collector``."""
     meta = dossier.meta
     language = Language(meta.language)
-    markdown = make_markdown(language.quotes, raw_html=meta.raw_html)
+    markdown = make_markdown(language.quotes, raw_html=meta.raw_html,
+                             straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"))
+    # a quotation stands inside the language's primary marks: a quotation inside it takes the secondary ones
+    marks = language.quotes
+    quoted = make_markdown((marks[2], marks[3], marks[0], marks[1]), raw_html=meta.raw_html,
+                           straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"))
+    if language.table is None:
+        collector.warning(dossier.meta_doc.locate(("language",)), f"report has no table for language "
+                          f"'{meta.language}': the editions use English words (tables: "
+                          f"{', '.join(available_tags())})", field="language", code="language-without-table")
+    # before layout: a character no font can draw would print as an empty box
+    font_plan = check_coverage(source_fields([dossier.meta_doc] + [c.doc for c in dossier.chapters])
+                               + table_fields(language), language, collector)
     images: dict[Path, Image] = {}
 
     def fmt(value: PartialDate | None) -> str:
@@ -298,7 +314,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         for quote in model.quotes:
             quotes[quote.id] = QuoteView(
                 id=quote.id, anchor=f"q-{quote.id}", speakers=tuple(quote.speaker),
-                text_html=markdown.inline(quote.text), text_plain=markdown.plain(quote.text),
+                text_html=quoted.inline(quote.text), text_plain=quoted.plain(quote.text),
                 date=quote.date, date_label=fmt(quote.date), context_html=markdown.inline(quote.context),
                 chapter_anchor=anchor, placed=quote.id in placed_here,
             )
@@ -315,6 +331,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                                   code="event-without-text")
             chapter_events.append(EventView(
                 anchor=event.id or f"ev-{loaded.anchor}-{index + 1}", date=event.date, date_label=fmt(event.date),
+                date_in_year=language.format_date_in_year(event.date),
                 title_html=markdown.inline(event.title), text_html=markdown.inline(event.text),
                 chapter_anchor=anchor, chapter_title=title_plain, order=order,
             ))
@@ -375,7 +392,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         description=markdown.plain(meta.description), identifier=meta.stable_identifier(),
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
-        quote_index=_quote_index(chapters, language), images=tuple(images.values()),
+        quote_index=_quote_index(chapters, language), images=tuple(images.values()), fonts=font_plan,
         layout=meta.layout, classification=meta.classification or "", draft=meta.status == "draft",
         version=meta.version or "",
         changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",

@@ -321,7 +321,34 @@ def install_rules(markdown: Markdown) -> None:
     markdown.md.add_render_rule("link_open", _link_open)
 
 
-def make_markdown(quotes, *, raw_html: bool = False) -> Markdown:
+def make_markdown(quotes, *, raw_html: bool = False, straight_quotes: bool = False) -> Markdown:
+    """``straight_quotes``: turn every straight double quote left over into the language's marks.
+
+    markdown-it's typographer leaves a `"` straight when a letter without case (Chinese,
+    Japanese) stands beside it: for those languages the marks alternate open and close.
+    """
     markdown = Markdown(quotes, raw_html=raw_html)
     install_rules(markdown)
+    if straight_quotes:
+        markdown.md.core.ruler.after("smartquotes", "straight_quotes", _straight_quotes_rule(quotes[0], quotes[1]))
     return markdown
+
+
+def _straight_quotes_rule(opening: str, closing: str):
+    def rule(state) -> None:
+        for token in state.tokens:
+            if token.type != "inline" or not token.children:
+                continue
+            is_open = False
+            for child in token.children:
+                if child.type != "text" or '"' not in child.content:
+                    continue
+                pieces = []
+                for char in child.content:
+                    if char == '"':
+                        pieces.append(closing if is_open else opening)
+                        is_open = not is_open
+                    else:
+                        pieces.append(char)
+                child.content = "".join(pieces)
+    return rule

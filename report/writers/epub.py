@@ -174,6 +174,8 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     ebook.set_unique_metadata("OPF", "generator", "", {"name": "generator", "content": f"report {__version__}"})
     ebook.set_title(book.title)
     ebook.set_language(book.language.tag)
+    if book.language.rtl:
+        ebook.set_direction("rtl")  # the spine's page-progression-direction
     for number, author in enumerate(book.authors, start=1):
         ebook.add_author(author, uid=f"creator-{number}")  # distinct ids (EbookLib gives all "creator")
     if book.publisher:
@@ -289,7 +291,6 @@ def _doc_title(text: str) -> str:
 
 def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
     """EPUB Accessibility 1.1 metadata, true of what this builder makes."""
-    s = book.language.base
     features = ["tableOfContents", "readingOrder", "structuralNavigation", "index"]
     if has_page_list:
         # printPageNumbers is the older name of pageBreakMarkers: both, for old and new tools
@@ -297,15 +298,8 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
     if book.images:
         features.append("alternativeText")
     modes = ["textual"] + (["visual"] if book.images else [])
-    summary = {
-        "de": ("Diese Publikation erfüllt EPUB Accessibility 1.1 und WCAG 2.1 Stufe AA. Sie hat ein "
-               "Inhaltsverzeichnis, eine logische Lesereihenfolge, semantisch ausgezeichnete Kapitel, "
-               "Fußnoten, eine Zeitleiste und ein Zitatverzeichnis"
-               + (", und Seitenmarken der gedruckten Ausgabe" if has_page_list else "") + "."),
-    }.get(s, "This publication meets EPUB Accessibility 1.1 and WCAG 2.1 Level AA. It has a table of "
-             "contents, a logical reading order, semantically marked-up chapters, footnotes, a timeline and "
-             "an index of quotations" + (", and page markers from the printed edition" if has_page_list else "")
-             + ".")
+    words = book.language.strings
+    summary = words["a11y_summary"].replace("{pages}", words["a11y_page_markers"] if has_page_list else "")
     rows = [("schema:accessMode", mode) for mode in modes]
     rows.append(("schema:accessModeSufficient", "textual"))
     rows += [("schema:accessibilityFeature", feature) for feature in features]
