@@ -85,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                          description="Write a new dossier folder: dossier.yaml, one example chapter with an event "
                                      "and a quote, and the JSON Schema for your editor. It builds as it is.")
     new.add_argument("path", type=Path, help="the folder to create (must not exist, or be empty)")
-    new.add_argument("--language", choices=LANGUAGES, default="en", help="language of the example text")
+    new.add_argument("--language", choices=LANGUAGES, default="en", metavar="TAG",
+                     help=f"language of the example text and the editions' words: {', '.join(LANGUAGES)}")
 
     from .schema import KINDS
 

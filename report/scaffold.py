@@ -1,4 +1,4 @@
-"""`report new`: write a new dossier folder that builds as it is, in German or English."""
+"""`report new`: write a new dossier folder that builds as it is, in any language with a table."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date as Date
 from pathlib import Path
 
 from .errors import ReportError
+from .languages import Language, available_tags
 from .schema import json_schema
 
 SCHEMA_FILE = "dossier.schema.json"
@@ -108,14 +109,35 @@ quotes:
 """,
     },
 }
-LANGUAGES = tuple(_TEXTS)
+LANGUAGES = available_tags()
+
+
+def _texts_from_table(tag: str) -> dict[str, str]:
+    """The example dossier of a language with a table but no hand-written template: its table's words."""
+    words = Language(tag).strings
+
+    def q(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
+
+    return {
+        "dossier": f"title: {{title}}\nlanguage: {tag}\nauthors:\n  - {q(words['example_speaker'])}\n"
+                   'date: "{today}"\n',
+        "chapter_file": "01-chapter.yaml",
+        "chapter": (f"title: {q(words['chapter'] + ' 1')}\nsummary: {q(words['example_sentence'])}\nbody: |\n"
+                    f"  {words['example_sentence']}[^1]\n\n  [[quote:example-quote]]\n\n"
+                    f"  [^1]: {words['example_sentence']}\nevents:\n"
+                    f'  - date: "{{today}}"\n    title: {q(words["example_event"])}\n'
+                    f"    text: {q(words['example_sentence'])}\n"
+                    f"quotes:\n  - id: example-quote\n    speaker: {q(words['example_speaker'])}\n"
+                    f'    text: {q(words["example_quote"])}\n    date: "{{today}}"\n'),
+    }
 
 
 def new_dossier(path: Path, language: str = "en", today: Date | None = None) -> list[Path]:
     """Write a dossier folder at ``path``; refuse to touch a folder that has files in it."""
-    texts = _TEXTS.get(language)
-    if texts is None:
-        raise ReportError(f"no template for language '{language}'; choose one of {', '.join(LANGUAGES)}")
+    if language not in LANGUAGES:
+        raise ReportError(f"no table for language '{language}'; choose one of {', '.join(LANGUAGES)}")
+    texts = _TEXTS.get(language) or _texts_from_table(language)
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ReportError(f"{path} already exists and is not an empty folder; nothing was written")

@@ -392,7 +392,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         description=markdown.plain(meta.description), identifier=meta.stable_identifier(),
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
-        quote_index=_quote_index(chapters, language), images=tuple(images.values()), fonts=font_plan,
+        quote_index=_quote_index(chapters, language, meta.sort_as), images=tuple(images.values()), fonts=font_plan,
         layout=meta.layout, classification=meta.classification or "", draft=meta.status == "draft",
         version=meta.version or "",
         changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",
@@ -406,7 +406,8 @@ def chapter_anchor(loaded: LoadedChapter) -> str:
     return f"ch-{loaded.anchor}"
 
 
-def _quote_index(chapters: list[ChapterView], language: Language) -> tuple[SpeakerGroup, ...]:
+def _quote_index(chapters: list[ChapterView], language: Language,
+                 sort_as: dict[str, str] | None = None) -> tuple[SpeakerGroup, ...]:
     by_speaker: dict[str, list[IndexEntry]] = {}
     for chapter in chapters:
         for quote in chapter.quotes.values():
@@ -414,7 +415,9 @@ def _quote_index(chapters: list[ChapterView], language: Language) -> tuple[Speak
                 others = tuple(s for s in quote.speakers if s != speaker)
                 by_speaker.setdefault(speaker, []).append(IndexEntry(quote, _first_words(quote.text_plain), others))
     groups = []
-    for number, speaker in enumerate(sorted(by_speaker, key=language.sort_key), start=1):
+    readings = sort_as or {}
+    for number, speaker in enumerate(sorted(by_speaker, key=lambda s: language.sort_key(readings.get(s, s))),
+                                     start=1):
         entries = by_speaker[speaker]  # reading order within a speaker
         groups.append(SpeakerGroup(speaker, f"speaker-{number}", tuple(entries)))
     return tuple(groups)

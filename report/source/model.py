@@ -263,6 +263,11 @@ class DossierMeta(_Strict):
     )
     cover: Text | None = Field(None, description="Cover image file in the dossier folder; default: a typographic "
                                                  "cover.")
+    sort_as: dict[str, Text] = Field(
+        default_factory=dict,
+        description="How a speaker is alphabetised in the quote index: name -> sort key, e.g. a reading "
+                    "in kana for a Japanese name (佐藤花子: さとう はなこ) or 'Gaulle, Charles de'.",
+    )
     raw_html: bool = Field(
         False,
         description="Let raw HTML in Markdown through (sanitised). Default false: raw HTML is shown as text.",

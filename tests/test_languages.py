@@ -1,0 +1,299 @@
+"""Every language and script: the same small dossier in 16 languages, built for real and checked.
+
+Each dossier (tests/support/language_samples.py) has a footnote, two placed quotes (one with a
+quotation inside it), two events dated by month and a joint statement. Every edition is built;
+the EPUBs go through EPUBCheck (one JVM) and Ace; the PDFs through poppler.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from report.languages import Language, available_tags
+from report.pipeline import BuildOptions, build, check
+from tests.support.language_samples import MATRIX, SAMPLES, write_language_dossier
+from tests.support.pdftext import flatten, pdf_pages
+from tests.support.validators import ace_violations, format_ace_violations, run_ace, run_epubcheck, summarize
+from tests.visual import compare as visual
+
+MM = 72 / 25.4
+RTL = {"ar", "he", "fa"}
+SHAPED = {"hi", "th"}  # scripts whose glyphs poppler cannot map back to text letter for letter
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+# What a reader of each language expects, written here by hand (not read from the code under test):
+# the primary and secondary quotation marks, the word for "Contents" and February 2018 in CLDR's
+# month-year pattern.
+EXPECTED = {
+    "de": ("„“", "‚‘", "Inhalt", "Februar 2018"),
+    "en": ("“”", "‘’", "Contents", "February 2018"),
+    "fr": (("«\u202f", "\u202f»"), "“”", "Table des matières", "février 2018"),
+    "pl": ("„”", "«»", "Spis treści", "luty 2018"),
+    "cs": ("„“", "‚‘", "Obsah", "únor 2018"),
+    "ru": ("«»", "„“", "Содержание", "февраль 2018"),
+    "el": ("«»", "“”", "Περιεχόμενα", "Φεβρουάριος 2018"),
+    "tr": ("“”", "‘’", "İçindekiler", "Şubat 2018"),
+    "ar": ("«»", "“”", "المحتويات", "فبراير"),
+    "he": ("””", "’’", "תוכן העניינים", "פברואר"),
+    "fa": ("«»", "‹›", "فهرست مطالب", "فوریه"),
+    "hi": ("“”", "‘’", "विषय-सूची", "फ़रवरी 2018"),
+    "th": ("“”", "‘’", "สารบัญ", "กุมภาพันธ์ 2018"),
+    "ja": ("「」", "『』", "目次", "2018年2月"),
+    "zh-Hans": ("“”", "‘’", "目录", "2018年2月"),
+    "ko": ("“”", "‘’", "목차", "2018년 2월"),
+}
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """Every language of the matrix built into all three editions (and the handout for two)."""
+    base = tmp_path_factory.mktemp("languages")
+    built: dict[str, dict[str, Path]] = {}
+    for tag in MATRIX:
+        root = write_language_dossier(base / tag, tag)
+        result = build(root, BuildOptions(out_dir=base / f"out-{tag}", handout=tag in ("ar", "ja")))
+        assert not result.warnings, (tag, result.warnings)
+        built[tag] = {w.kind: w.path for w in result.outputs}
+        built[tag]["root"] = root
+    return built
+
+
+def _pdf_text(pdf: Path) -> str:
+    return flatten("\n".join(pdf_pages(pdf)))
+
+
+def test_matrix_has_a_table_for_every_language_asked():
+    tags = set(available_tags())
+    eu = {"bg", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "hu", "ga", "it", "lv", "lt", "mt",
+          "pl", "pt", "ro", "sk", "sl", "es", "sv"}
+    assert eu | {"ar", "he", "fa", "ru", "uk", "tr", "ja", "zh-Hans", "zh-Hant", "ko", "hi", "th", "vi", "id"} <= tags
+    english = Language("en").strings
+    for tag in tags:  # every table has every word, and no word is left in English by accident
+        language = Language(tag)
+        assert set(language._data["words"]) == set(english), tag
+        if tag != "en":
+            assert language.t("contents") != english["contents"], tag
+
+
+def test_every_edition_builds_and_passes_epubcheck(matrix):
+    for tag, files in matrix.items():
+        assert {"pdf", "epub", "html"} <= set(files), tag
+    results = run_epubcheck([files["epub"] for files in matrix.values()])
+    for tag, files in matrix.items():
+        assert summarize(results[files["epub"]]) == (0, 0, 0), (tag, results[files["epub"]])
+
+
+def test_ace_finds_no_violation_in_any_language(matrix, tmp_path):
+    def one(tag: str):
+        return tag, ace_violations(run_ace(matrix[tag]["epub"], tmp_path / tag))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two Ace runs at a time
+        for tag, violations in pool.map(one, MATRIX):
+            assert not violations, (tag, format_ace_violations(violations))
+
+
+@pytest.mark.parametrize("tag", MATRIX)
+def test_pdf_embeds_its_fonts_and_gives_back_every_word(tag, matrix):
+    pdf = matrix[tag]["pdf"]
+    rows = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert rows
+    for row in rows:
+        assert row.split()[-5:-3] == ["yes", "yes"], row  # embedded, subset
+    text = _pdf_text(pdf)
+    assert "\ufffd" not in text
+    title, chapter, paragraph, note, _, quote_b, event_a, event_b, name_a, name_b = SAMPLES[tag]
+    for words in (chapter, note, quote_b, event_b, name_b):
+        if tag in SHAPED:
+            # WeasyPrint writes one ToUnicode entry per glyph, taken from the glyph's first use: a
+            # Devanagari conjunct or reph, a Thai sara am, shared by two words reads back as the first
+            # word's letters (the page itself is right: looked at). Every letter must still come back.
+            assert set(words) - set(" .,।") <= set(text), (tag, set(words) - set(text))
+        elif tag in RTL:
+            # poppler may return a right-to-left or Thai line in another order of its words: every word must be there
+            for word in re.findall(r"\w+", words):
+                assert word in text, (tag, word)
+        else:
+            assert flatten(words) in text, (tag, words)
+
+
+@pytest.mark.parametrize("tag", MATRIX)
+def test_marks_words_and_months_of_the_language(tag, matrix):
+    primary, secondary, contents, february = EXPECTED[tag]
+    text = _BIDI_CONTROLS.sub("", _pdf_text(matrix[tag]["pdf"]))
+    html = matrix[tag]["html"].read_text(encoding="utf-8")
+    _, _, _, _, quote_a, quote_b, *_ = SAMPLES[tag]
+    inner = re.search(r'"(.*?)"', quote_a).group(1)
+    # primary marks around the quotation, secondary around the quotation inside it
+    assert f"{primary[0]}{quote_b}{primary[-1]}" in html, (tag, primary)
+    assert f"{secondary[0]}{inner}{secondary[-1]}" in html, (tag, secondary)
+    if tag in RTL or tag in SHAPED:  # poppler gives these lines in visual order or with other letters
+        assert all(mark in text for mark in (*primary, *secondary)), (tag, primary, secondary)
+    else:
+        assert flatten(f"{secondary[0]}{inner}{secondary[-1]}") in text, (tag, secondary)
+        assert flatten(f"{primary[0]}{quote_b}{primary[-1]}") in text, (tag, primary)
+    assert contents in text and contents in html, tag
+    for word in february.split():
+        assert word in text, (tag, february)
+    assert '"' not in re.sub(r"<[^>]*>", "", html.split("<body", 1)[1]).replace("&#34;", '"'), tag
+
+
+@pytest.mark.parametrize("tag", MATRIX)
+def test_direction_and_language_on_every_root(tag, matrix):
+    direction = "rtl" if tag in RTL else "ltr"
+    html = matrix[tag]["html"].read_text(encoding="utf-8")
+    assert re.search(rf'<html lang="{tag}" dir="{direction}"', html), tag
+    with zipfile.ZipFile(matrix[tag]["epub"]) as epub:
+        opf = epub.read("EPUB/content.opf").decode()
+        spine = re.search(r"<spine[^>]*>", opf).group(0)
+        assert ('page-progression-direction="rtl"' in spine) == (direction == "rtl"), spine
+        for name in epub.namelist():
+            if name.endswith(".xhtml"):
+                root = re.search(r"<html [^>]*>", epub.read(name).decode()).group(0)
+                assert f'xml:lang="{tag}"' in root and f'dir="{direction}"' in root, (name, root)
+
+
+@pytest.mark.parametrize("tag", MATRIX)
+def test_no_line_leaves_the_text_block(tag, matrix):
+    """Every word of every page (but the cover) inside the page's text block, mirrored margins."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(matrix[tag]["pdf"]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for number, page in enumerate(re.findall(r"<page [^>]*>(.*?)</page>", bbox, re.S), start=1):
+        if number == 1:
+            continue
+        # right to left, page 1 is a left-hand page: the parity of left and right pages flips
+        right_page = (number % 2 == 1) != (tag in RTL)
+        left_edge, right_edge = (17 * MM, (210 - 24) * MM) if right_page else (24 * MM, (210 - 17) * MM)
+        for x_min, x_max, word in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<', page):
+            assert float(x_min) >= left_edge - 0.5 and float(x_max) <= right_edge + 0.5, \
+                (tag, number, word, float(x_min) / MM, float(x_max) / MM)
+
+
+def test_right_to_left_pages_are_mirrored(matrix):
+    """The Arabic chapter heading stands at the right edge of the text block, the folio outside."""
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "5", "-l", "5", str(matrix["ar"]["pdf"]), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    words = [(float(a), float(b), w) for a, b, w in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<',
+                                                                  bbox)]
+    heading = next(w for w in words if w[2] in ("القرار", "القرار"[::-1]))  # poppler: visual order
+    folio = next(w for w in words if w[2] == "5")
+    # page 5 of a right-to-left book is a left-hand page: text block from 24mm to 193mm
+    assert abs(heading[1] - (210 - 17) * MM) < 2, heading
+    assert folio[0] < 30 * MM, folio  # the folio on the outer (left) edge
+
+
+def test_thai_and_cjk_are_neither_justified_nor_hyphenated(matrix):
+    for tag in ("th", "ja", "zh-Hans"):
+        text = "\n".join(pdf_pages(matrix[tag]["pdf"]))
+        assert "\u2010" not in text and "-\n" not in text, tag
+    book = check(matrix["th"]["root"])[1]
+    assert book is not None and not book.language.uses_spaces
+
+
+@pytest.mark.parametrize("tag,page,reference", [("ar", 5, "ar-p05-chapter.png"), ("ja", 5, "ja-p05-chapter.png")])
+def test_pages_look_as_designed(tag, page, reference, matrix, tmp_path):
+    rendered = visual.render_page(matrix[tag]["pdf"], page, tmp_path)
+    visual.compare(rendered, reference, tmp_path, update=visual.updating())
+
+
+# Order of the quote index -----------------------------------------------------------------------
+
+INDEX_ORDER = {
+    "sv": ["Adam Berg", "Olof Ek", "Zara Lind", "Åsa Nyström", "Ärla Dahl", "Örjan Falk"],
+    "es": ["Nora Ruiz", "Nuria Gil", "Ñeco Díaz", "Oscar Vidal"],
+    "cs": ["Cyril Malý", "Hana Nová", "Hynek Bílý", "Chrudoš Veselý", "Ivan Malý"],
+    "tr": ["Hakan Kaya", "Ilgaz Demir", "Işıl Tan", "İsmail Er", "Jale Öz"],
+    # DIN 5007-1: an umlaut sorts with its base letter (Müller with Muller, Öztürk after Ozean)
+    "de": ["Mueller, Hans", "Müller, Anna", "Muller, Otto", "Ofen, Rita", "Ozean, Ida", "Öztürk, Cem"],
+}
+
+
+@pytest.mark.parametrize("tag", INDEX_ORDER)
+def test_quote_index_sorts_by_the_languages_rules(tag, make_dossier):
+    wanted = INDEX_ORDER[tag]
+    shuffled = wanted[::-1][1::2] + wanted[::-1][0::2]
+    quotes = "".join(f"  - id: q{n}\n    speaker: \"{name}\"\n    text: Text {n}.\n" for n, name in enumerate(shuffled))
+    root = make_dossier({"dossier.yaml": f"title: T\nlanguage: {tag}\n",
+                         "01-c.yaml": f"title: C\nbody: Text.\nquotes:\n{quotes}"})
+    _, book = check(root)
+    got = [group.speaker for group in book.quote_index]
+    assert got == wanted
+
+
+def test_sort_as_gives_a_reading_for_the_index(make_dossier):
+    root = make_dossier({"dossier.yaml": "title: T\nlanguage: ja\nsort_as:\n  鈴木一郎: すずき いちろう\n"
+                                         "  佐藤花子: さとう はなこ\n",
+                         "01-c.yaml": "title: C\nbody: 本文。\nquotes:\n"
+                                      "  - id: a\n    speaker: 鈴木一郎\n    text: 一。\n"
+                                      "  - id: b\n    speaker: 佐藤花子\n    text: 二。\n"})
+    collector, book = check(root)
+    assert not collector.errors
+    assert [g.speaker for g in book.quote_index] == ["佐藤花子", "鈴木一郎"]  # さ before す
+
+
+# Fonts and the located missing-glyph error ------------------------------------------------------
+
+def test_a_character_no_font_can_draw_is_a_located_error(make_dossier, capsys):
+    from report.cli import main
+    from report.languages import fonts
+
+    assert not fonts.installed("Noto Color Emoji"), "this test needs a machine without an emoji font"
+    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: de\n",
+                         "01-c.yaml": "title: Kapitel\nbody: |\n  Erste Zeile.\n\n  Zweite 🙂 Zeile mit 🙁 und 😀.\n"})
+    assert main(["check", str(root)]) == 1
+    err = capsys.readouterr()
+    out = err.out + err.err
+    # one error for the script in this field (not one per glyph), at the character's line and column
+    assert out.count("error:") == 1, out
+    assert "01-c.yaml:5:10: error: body: U+1F642 SLIGHTLY SMILING FACE (Common script)" in out, out
+    assert "apt-get install fonts-noto-color-emoji" in out
+    assert main(["build", str(root), "--out", str(root.parent / "out")]) == 1
+    assert not (root.parent / "out").exists() or not list((root.parent / "out").glob("*.pdf"))
+
+
+def test_other_scripts_in_a_latin_dossier_get_their_noto_fonts(make_dossier, tmp_path):
+    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: de\n",
+                         "01-c.yaml": "title: Kapitel\nbody: |\n  Der Name नमस्ते steht neben 東京 und Ωμέγα.\n"})
+    result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("pdf",)))
+    pdf = next(w.path for w in result.outputs if w.kind == "pdf")
+    fonts_used = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert "Noto-Serif-Devanagari" in fonts_used and "CJK-SC" in fonts_used and "Inter" in fonts_used
+    text = _pdf_text(pdf)
+    assert "नमस्ते" in text and "東京" in text and "Ωμέγα" in text
+
+
+def test_greek_is_set_in_one_typeface(matrix):
+    """Charis SIL has 22 of the Greek letters: Greek text is set in Inter alone, never mixed."""
+    rows = subprocess.run(["pdffonts", str(matrix["el"]["pdf"])], capture_output=True, text=True).stdout
+    names = {row.split()[0].split("+")[-1] for row in rows.splitlines()[2:]}
+    assert not any(name.startswith("Charis") for name in names), names
+
+
+def test_a_language_without_a_table_builds_in_english_with_a_located_warning(make_dossier):
+    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: sw\n", "01-c.yaml": "title: C\nbody: Maandishi.\n"})
+    collector, book = check(root)
+    warnings = [d.format() for d in collector.warnings]
+    assert any("dossier.yaml:2:11" in w and "'sw'" in w for w in warnings), warnings
+    assert book.strings["contents"] == "Contents"
+
+
+def test_regional_tags_fall_back_to_their_language():
+    assert Language("de-AT").t("contents") == "Inhalt"
+    assert Language("zh-TW").table == "zh-Hant" and Language("zh-CN").table == "zh-Hans"
+    assert Language("de-CH").quotes[:2] == ("«", "»")
+    assert Language("ar-EG").rtl and Language("he").rtl and not Language("ja").rtl
+
+
+@pytest.mark.parametrize("tag", ["pl", "ar", "ja", "hi"])
+def test_new_dossier_in_every_language_builds(tag, tmp_path):
+    from report.scaffold import new_dossier
+
+    new_dossier(tmp_path / "d", tag)
+    collector, book = check(tmp_path / "d")
+    assert not collector.errors and book.language.tag == tag
+    assert book.chapters[0].title_plain.startswith(Language(tag).t("chapter"))
