@@ -100,21 +100,42 @@ def script_name(code: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _fontconfig_fonts() -> dict[str, tuple[str, int]]:
-    """Installed families -> (file, index) of their regular face, as fontconfig lists them."""
+def _fontconfig_faces() -> dict[tuple[str, str], tuple[str, int]]:
+    """Installed (family, style) -> (file, index in a collection), as fontconfig lists them."""
     if shutil.which("fc-list") is None:
         return {}
     out = subprocess.run(["fc-list", "-f", "%{family[0]}|%{style[0]}|%{file}|%{index}\n"],
                          capture_output=True, text=True, check=False).stdout
-    fonts: dict[str, tuple[str, int]] = {}
+    faces: dict[tuple[str, str], tuple[str, int]] = {}
     for line in sorted(out.splitlines()):
         parts = line.split("|")
-        if len(parts) != 4:
-            continue
-        family, style, file, index = parts
+        if len(parts) == 4:
+            family, style, file, index = parts
+            faces.setdefault((family, style), (file, int(index or 0)))
+    return faces
+
+
+@lru_cache(maxsize=1)
+def _fontconfig_fonts() -> dict[str, tuple[str, int]]:
+    """Installed families -> (file, index) of their regular face."""
+    fonts: dict[str, tuple[str, int]] = {}
+    for (family, style), found in sorted(_fontconfig_faces().items()):
         if family not in fonts or style in ("Regular", "Book"):
-            fonts[family] = (file, int(index or 0))
+            fonts[family] = found
     return fonts
+
+
+SHIPPED_STYLES = {("Charis SIL", "Bold"): "CharisSIL-Bold.ttf", ("Charis SIL", "Italic"): "CharisSIL-Italic.ttf",
+                  ("Inter", "Bold"): "Inter-Bold.otf", ("Inter", "SemiBold"): "Inter-SemiBold.otf",
+                  ("Inter", "Italic"): "Inter-Italic.otf"}
+
+
+def face_file(family: str, style: str = "Regular") -> tuple[Path, int] | None:
+    """The file of a family's face in a style ("Bold", "Italic"...), else its regular face."""
+    if (family, style) in SHIPPED_STYLES:
+        return SHIPPED / SHIPPED_STYLES[(family, style)], 0
+    found = _fontconfig_faces().get((family, style))
+    return (Path(found[0]), found[1]) if found else font_file(family)
 
 
 def installed(family: str) -> bool:
