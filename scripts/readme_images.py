@@ -40,9 +40,21 @@ def main() -> int:
         render_epub_page(outputs["epub"], work / "epub.png", spine_index=3, width=480, height=640)
         _save(Image.open(work / "epub.png"), IMAGES / "epub-page.png", 360)
         _html_shots(outputs["html"], work)
+        _language_pages(work)
     for path in sorted(IMAGES.glob("*.png")):
         print(f"wrote {path.relative_to(REPO)} ({path.stat().st_size:,} bytes)")
     return 0
+
+
+def _language_pages(work: Path) -> None:
+    """A chapter page of the Arabic and the Japanese sample dossiers of the tests."""
+    from tests.support.language_samples import write_language_dossier
+
+    for tag in ("ar", "ja"):
+        root = write_language_dossier(work / f"sample-{tag}", tag)
+        built = build(root, BuildOptions(out_dir=work / f"out-{tag}", formats=("pdf",)))
+        pdf = next(w.path for w in built.outputs if w.kind == "pdf")
+        _pdf_page(pdf, 5, work / f"pdf-{tag}-chapter", IMAGES / f"pdf-{tag}-chapter.png")
 
 
 def _find_pages(pdf: Path, wanted: dict[str, str]) -> dict[str, int]:

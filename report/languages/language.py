@@ -209,14 +209,6 @@ class Language:
         return self.script not in NO_ITALIC
 
     @cached_property
-    def hyphenation(self) -> bool:
-        """True when pyphen has a dictionary for this language and its script is hyphenated."""
-        import pyphen
-
-        return self.uses_spaces and (self.tag.replace("-", "_") in pyphen.LANGUAGES or self.base in pyphen.LANGUAGES
-                                     or any(k.split("_")[0] == self.base for k in pyphen.LANGUAGES))
-
-    @cached_property
     def stack(self) -> fonts.Stack:
         """The font stack of the language's own script."""
         return fonts.stack_for_script(self.script)
