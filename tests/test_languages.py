@@ -187,6 +187,18 @@ def test_right_to_left_pages_are_mirrored(matrix):
     assert folio[0] < 30 * MM, folio  # the folio on the outer (left) edge
 
 
+def test_right_to_left_handout_is_bound_on_the_right(matrix):
+    """Folded, an Arabic booklet opens from the right: page 1 on the left half of the first side."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(matrix["ar"]["handout"])
+    assert ":1|" in reader.page_labels[0], reader.page_labels[0]  # (left|right) on side 1a
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(matrix["ar"]["handout"]), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    xs = [float(x) for x in re.findall(r'xMin="([\d.]+)"', bbox)]
+    assert xs and max(xs) < 841.89 / 2, "page 1 of a right-to-left booklet belongs on the left half"
+
+
 def test_thai_and_cjk_are_neither_justified_nor_hyphenated(matrix):
     for tag in ("th", "ja", "zh-Hans"):
         text = "\n".join(pdf_pages(matrix[tag]["pdf"]))

@@ -45,8 +45,11 @@ def booklet_order(page_count: int) -> list[tuple[int | None, int | None]]:
     return sides
 
 
-def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
-    """Put the A5 pages two-up on A4 landscape sides in booklet order; returns (pdf, A5 page count)."""
+def impose(booklet_pdf: bytes, right_to_left: bool = False) -> tuple[bytes, int]:
+    """Put the A5 pages two-up on A4 landscape sides in booklet order; returns (pdf, A5 page count).
+
+    A right-to-left booklet is bound on its right: every side is mirrored (page 1 on the left half).
+    """
     from pypdf import PageObject, PdfReader, PdfWriter, Transformation
     from pypdf.generic import NameObject
 
@@ -55,6 +58,8 @@ def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
     writer = PdfWriter()
     half = A4_LANDSCAPE[0] / 2
     for index, (left, right) in enumerate(booklet_order(len(pages))):
+        if right_to_left:
+            left, right = right, left
         side = PageObject.create_blank_page(width=A4_LANDSCAPE[0], height=A4_LANDSCAPE[1])
         for number, x in ((left, 0.0), (right, half)):
             if number is None:
@@ -80,7 +85,8 @@ def impose(booklet_pdf: bytes) -> tuple[bytes, int]:
     return out.getvalue(), len(pages)
 
 
-def build_handout(html: str, *, base_dir: Path, styles_dir: Path, identifier: str) -> Handout:
+def build_handout(html: str, *, base_dir: Path, styles_dir: Path, identifier: str,
+                  right_to_left: bool = False) -> Handout:
     """Lay out the handout document on A5 and impose it on A4 sheets."""
     from .pdf import write
 
@@ -89,7 +95,7 @@ def build_handout(html: str, *, base_dir: Path, styles_dir: Path, identifier: st
 
     laid_out = lay_out(html, base_dir=base_dir, styles_dir=styles_dir, options=options)
     booklet = write(laid_out, identifier=f"{identifier}#handout", options=options)
-    data, count = impose(booklet)
+    data, count = impose(booklet, right_to_left)
     return Handout(data, count, -(-count // 4), located(laid_out.warnings, base_dir, field="weasyprint (handout)"))
 
 
@@ -105,7 +111,8 @@ class HandoutEdition:
     def make(self, ctx: EditionContext) -> Made:
         with ctx.stage("handout"):
             handout = build_handout(ctx.renderer.render("handout.html", "pdf"), base_dir=ctx.book.root,
-                                    styles_dir=ctx.styles, identifier=ctx.book.identifier)
+                                    styles_dir=ctx.styles, identifier=ctx.book.identifier,
+                                    right_to_left=ctx.book.language.rtl)
         return Made(handout.data, handout.sheets * 2, handout.warnings)
 
 
