@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -103,7 +104,7 @@ class Renderer:
         marks = book.language.quotes
         s = book.strings
         self.env.filters["isolate"] = isolate_for(book.language.direction)
-        self.common = {
+        self.common: dict[str, Any] = {
             "book": book,
             "s": s,
             "lang": book.language.tag,

@@ -17,9 +17,10 @@ import pytest
 
 from report.languages import Language, available_tags
 from report.pipeline import BuildOptions, build, check
+from tests.support.ace import ace_violations, format_ace_violations, run_ace
+from tests.support.epubcheck import run_epubcheck, summarize
 from tests.support.language_samples import MATRIX, SAMPLES, write_language_dossier
 from tests.support.pdftext import flatten, pdf_pages
-from tests.support.validators import ace_violations, format_ace_violations, run_ace, run_epubcheck, summarize
 from tests.visual import compare as visual
 
 MM = 72 / 25.4
@@ -57,7 +58,8 @@ def matrix(tmp_path_factory) -> dict[str, dict[str, Path]]:
     built: dict[str, dict[str, Path]] = {}
     for tag in MATRIX:
         root = write_language_dossier(base / tag, tag)
-        result = build(root, BuildOptions(out_dir=base / f"out-{tag}", handout=tag in ("ar", "ja")))
+        formats = ("pdf", "epub", "html", "handout") if tag in ("ar", "ja") else ()
+        result = build(root, BuildOptions(out_dir=base / f"out-{tag}", formats=formats))
         assert not result.warnings, (tag, result.warnings)
         built[tag] = {w.kind: w.path for w in result.outputs}
         built[tag]["root"] = root
@@ -70,8 +72,32 @@ def _pdf_text(pdf: Path) -> str:
 
 def test_matrix_has_a_table_for_every_language_asked():
     tags = set(available_tags())
-    eu = {"bg", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "hu", "ga", "it", "lv", "lt", "mt",
-          "pl", "pt", "ro", "sk", "sl", "es", "sv"}
+    eu = {
+        "bg",
+        "hr",
+        "cs",
+        "da",
+        "nl",
+        "en",
+        "et",
+        "fi",
+        "fr",
+        "de",
+        "el",
+        "hu",
+        "ga",
+        "it",
+        "lv",
+        "lt",
+        "mt",
+        "pl",
+        "pt",
+        "ro",
+        "sk",
+        "sl",
+        "es",
+        "sv",
+    }
     assert eu | {"ar", "he", "fa", "ru", "uk", "tr", "ja", "zh-Hans", "zh-Hant", "ko", "hi", "th", "vi", "id"} <= tags
     english = Language("en").strings
     for tag in tags:  # every table has every word, and no word is left in English by accident
@@ -161,8 +187,9 @@ def test_direction_and_language_on_every_root(tag, matrix):
 @pytest.mark.parametrize("tag", MATRIX)
 def test_no_line_leaves_the_text_block(tag, matrix):
     """Every word of every page (but the cover) inside the page's text block, mirrored margins."""
-    bbox = subprocess.run(["pdftotext", "-bbox", str(matrix[tag]["pdf"]), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(matrix[tag]["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for number, page in enumerate(re.findall(r"<page [^>]*>(.*?)</page>", bbox, re.S), start=1):
         if number == 1:
             continue
@@ -170,16 +197,26 @@ def test_no_line_leaves_the_text_block(tag, matrix):
         right_page = (number % 2 == 1) != (tag in RTL)
         left_edge, right_edge = (17 * MM, (210 - 24) * MM) if right_page else (24 * MM, (210 - 17) * MM)
         for x_min, x_max, word in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<', page):
-            assert float(x_min) >= left_edge - 0.5 and float(x_max) <= right_edge + 0.5, \
-                (tag, number, word, float(x_min) / MM, float(x_max) / MM)
+            assert float(x_min) >= left_edge - 0.5 and float(x_max) <= right_edge + 0.5, (
+                tag,
+                number,
+                word,
+                float(x_min) / MM,
+                float(x_max) / MM,
+            )
 
 
 def test_right_to_left_pages_are_mirrored(matrix):
     """The Arabic chapter heading stands at the right edge of the text block, the folio outside."""
-    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "5", "-l", "5", str(matrix["ar"]["pdf"]), "-"],
-                          capture_output=True, text=True, check=True).stdout
-    words = [(float(a), float(b), w) for a, b, w in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<',
-                                                                  bbox)]
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "5", "-l", "5", str(matrix["ar"]["pdf"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    words = [
+        (float(a), float(b), w) for a, b, w in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<', bbox)
+    ]
     heading = next(w for w in words if w[2] in ("القرار", "القرار"[::-1]))  # poppler: visual order
     folio = next(w for w in words if w[2] == "5")
     # page 5 of a right-to-left book is a left-hand page: text block from 24mm to 193mm
@@ -193,8 +230,12 @@ def test_right_to_left_handout_is_bound_on_the_right(matrix):
 
     reader = PdfReader(matrix["ar"]["handout"])
     assert ":1|" in reader.page_labels[0], reader.page_labels[0]  # (left|right) on side 1a
-    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(matrix["ar"]["handout"]), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(matrix["ar"]["handout"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     xs = [float(x) for x in re.findall(r'xMin="([\d.]+)"', bbox)]
     assert xs and max(xs) < 841.89 / 2, "page 1 of a right-to-left booklet belongs on the left half"
 
@@ -229,20 +270,25 @@ INDEX_ORDER = {
 def test_quote_index_sorts_by_the_languages_rules(tag, make_dossier):
     wanted = INDEX_ORDER[tag]
     shuffled = wanted[::-1][1::2] + wanted[::-1][0::2]
-    quotes = "".join(f"  - id: q{n}\n    speaker: \"{name}\"\n    text: Text {n}.\n" for n, name in enumerate(shuffled))
-    root = make_dossier({"dossier.yaml": f"title: T\nlanguage: {tag}\n",
-                         "01-c.yaml": f"title: C\nbody: Text.\nquotes:\n{quotes}"})
+    quotes = "".join(f'  - id: q{n}\n    speaker: "{name}"\n    text: Text {n}.\n' for n, name in enumerate(shuffled))
+    root = make_dossier(
+        {"dossier.yaml": f"title: T\nlanguage: {tag}\n", "01-c.yaml": f"title: C\nbody: Text.\nquotes:\n{quotes}"}
+    )
     _, book = check(root)
     got = [group.speaker for group in book.quote_index]
     assert got == wanted
 
 
 def test_sort_as_gives_a_reading_for_the_index(make_dossier):
-    root = make_dossier({"dossier.yaml": "title: T\nlanguage: ja\nsort_as:\n  鈴木一郎: すずき いちろう\n"
-                                         "  佐藤花子: さとう はなこ\n",
-                         "01-c.yaml": "title: C\nbody: 本文。\nquotes:\n"
-                                      "  - id: a\n    speaker: 鈴木一郎\n    text: 一。\n"
-                                      "  - id: b\n    speaker: 佐藤花子\n    text: 二。\n"})
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: T\nlanguage: ja\nsort_as:\n  鈴木一郎: すずき いちろう\n"
+            "  佐藤花子: さとう はなこ\n",
+            "01-c.yaml": "title: C\nbody: 本文。\nquotes:\n"
+            "  - id: a\n    speaker: 鈴木一郎\n    text: 一。\n"
+            "  - id: b\n    speaker: 佐藤花子\n    text: 二。\n",
+        }
+    )
     collector, book = check(root)
     assert not collector.errors
     assert [g.speaker for g in book.quote_index] == ["佐藤花子", "鈴木一郎"]  # さ before す
@@ -250,13 +296,18 @@ def test_sort_as_gives_a_reading_for_the_index(make_dossier):
 
 # Fonts and the located missing-glyph error ------------------------------------------------------
 
+
 def test_a_character_no_font_can_draw_is_a_located_error(make_dossier, capsys):
     from report.cli import main
     from report.languages import fonts
 
     assert not fonts.installed("Noto Color Emoji"), "this test needs a machine without an emoji font"
-    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: de\n",
-                         "01-c.yaml": "title: Kapitel\nbody: |\n  Erste Zeile.\n\n  Zweite 🙂 Zeile mit 🙁 und 😀.\n"})
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: Test\nlanguage: de\n",
+            "01-c.yaml": "title: Kapitel\nbody: |\n  Erste Zeile.\n\n  Zweite 🙂 Zeile mit 🙁 und 😀.\n",
+        }
+    )
     assert main(["check", str(root)]) == 1
     err = capsys.readouterr()
     out = err.out + err.err
@@ -269,8 +320,12 @@ def test_a_character_no_font_can_draw_is_a_located_error(make_dossier, capsys):
 
 
 def test_other_scripts_in_a_latin_dossier_get_their_noto_fonts(make_dossier, tmp_path):
-    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: de\n",
-                         "01-c.yaml": "title: Kapitel\nbody: |\n  Der Name नमस्ते steht neben 東京 und Ωμέγα.\n"})
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: Test\nlanguage: de\n",
+            "01-c.yaml": "title: Kapitel\nbody: |\n  Der Name नमस्ते steht neben 東京 und Ωμέγα.\n",
+        }
+    )
     result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("pdf",)))
     pdf = next(w.path for w in result.outputs if w.kind == "pdf")
     fonts_used = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout

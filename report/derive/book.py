@@ -416,7 +416,7 @@ def _quote_index(chapters: list[ChapterView], language: Language,
                 by_speaker.setdefault(speaker, []).append(IndexEntry(quote, _first_words(quote.text_plain), others))
     groups = []
     readings = sort_as or {}
-    for number, speaker in enumerate(sorted(by_speaker, key=lambda s: language.sort_key(readings.get(s, s))),
+    for number, speaker in enumerate(sorted(by_speaker, key=lambda s: language.sort_key(readings.get(s) or s)),
                                      start=1):
         entries = by_speaker[speaker]  # reading order within a speaker
         groups.append(SpeakerGroup(speaker, f"speaker-{number}", tuple(entries)))

@@ -22,9 +22,11 @@ def needs_isolation(text: str, direction: str) -> bool:
 
 def isolate_for(direction: str):
     """A Jinja filter: the value, escaped, inside <bdi> when its direction may differ."""
+
     def isolate(value) -> Markup:
         text = str(value)
         if needs_isolation(text, direction):
             return Markup("<bdi>") + escape(text) + Markup("</bdi>")
         return escape(text)
+
     return isolate

@@ -129,8 +129,12 @@ def check_coverage(fields: list[Field], language: Language, collector: Collector
                 continue
             reported.add(script)
             stack = fonts.stack_for_script(script) if script not in ("Zyyy", "Zinh") else None
-            collector.error(_locate(field, index, raw_files), _message(char, script, stack), field=field.field,
-                            hint=_hint(char, script))
+            collector.error(
+                _locate(field, index, raw_files),
+                _message(char, script, stack),
+                field=field.field,
+                hint=_hint(char, script),
+            )
     if extra:
         plan = FontPlan(plan.serif + tuple(extra), plan.sans + tuple(extra), plan.scripts)
     return plan
@@ -165,7 +169,7 @@ def _locate(field: Field, index: int, raw_files: dict[Path, str]) -> Location:
     raw = raw_files[field.path]
     lines = raw.split("\n")
     line, column = field.start.line or 1, field.start.column or 1
-    offset = sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
     found = offset - 1
     for _ in range(before + 1):
         found = raw.find(char, found + 1)

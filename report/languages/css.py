@@ -11,9 +11,11 @@ from .coverage import FontPlan
 from .language import Language
 
 # Every selector of print.css that names the sans-serif family ("Inter") or the serif one.
-PRINT_SANS = ("h1, h2, h3, h4, code, table, .cover-publisher, .cover-foot p, .toc ol, .summary, "
-              "figure.quote figcaption, .timeline-list li.year span, .timeline-list time, .event-ref, .locator, "
-              ".imprint, .handout-kind, .handout-number, .handout-summaries strong, .handout-source")
+PRINT_SANS = (
+    "h1, h2, h3, h4, code, table, .cover-publisher, .cover-foot p, .toc ol, .summary, "
+    "figure.quote figcaption, .timeline-list li.year span, .timeline-list time, .event-ref, .locator, "
+    ".imprint, .handout-kind, .handout-number, .handout-summaries strong, .handout-source"
+)
 PRINT_SERIF = "html, .cover-subtitle, .handout-subtitle"
 _MARGIN_BOXES = ("top-left", "top-right", "bottom-left", "bottom-right", "bottom-center")
 # Text that print.css sets in italic: upright where the script has no italic.
@@ -35,7 +37,7 @@ def language_css(language: Language, plan: FontPlan | None, edition: str) -> str
             # the reader's browser: the script's fonts first, then the stylesheet's own choice
             families = ", ".join(f'"{f}"' for f in dict.fromkeys(plan.serif) if f not in ("Charis SIL",))
             if families:
-                rules.append(f"html {{ font-family: {families}, Charter, \"Charis SIL\", Georgia, serif; }}")
+                rules.append(f'html {{ font-family: {families}, Charter, "Charis SIL", Georgia, serif; }}')
     if not language.has_italic:
         rules.append(f"{_ITALIC} {{ font-style: normal; }}")
         rules.append("em, i { font-weight: 700; }")

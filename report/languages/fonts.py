@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parent.parent.parent / "styles" / "fonts"
+_PACKAGE = Path(__file__).resolve().parent.parent
+# the wheel installs styles/ as report/styles; a checkout has it beside the package (as pipeline.styles_dir)
+_STYLES = _PACKAGE / "styles" if (_PACKAGE / "styles" / "print.css").is_file() else _PACKAGE.parent / "styles"
+SHIPPED = _STYLES / "fonts"
 
 # The shipped families and the file that stands for each (its cmap is the family's coverage).
 SHIPPED_FILES = {"Charis SIL": "CharisSIL-Regular.ttf", "Inter": "Inter-Regular.otf"}
@@ -91,8 +94,14 @@ def script_name(code: str) -> str:
     """The English name of a script code: 'Arab' -> 'Arabic'."""
     import icu
 
-    names = {"Hans": "Han (Simplified)", "Hant": "Han (Traditional)", "Jpan": "Japanese", "Kore": "Korean",
-             "Zyyy": "Common", "Zinh": "Inherited"}
+    names = {
+        "Hans": "Han (Simplified)",
+        "Hant": "Han (Traditional)",
+        "Jpan": "Japanese",
+        "Kore": "Korean",
+        "Zyyy": "Common",
+        "Zinh": "Inherited",
+    }
     if code in names:
         return names[code]
     codes = icu.Script.getCode(code)
@@ -104,8 +113,9 @@ def _fontconfig_faces() -> dict[tuple[str, str], tuple[str, int]]:
     """Installed (family, style) -> (file, index in a collection), as fontconfig lists them."""
     if shutil.which("fc-list") is None:
         return {}
-    out = subprocess.run(["fc-list", "-f", "%{family[0]}|%{style[0]}|%{file}|%{index}\n"],
-                         capture_output=True, text=True, check=False).stdout
+    out = subprocess.run(
+        ["fc-list", "-f", "%{family[0]}|%{style[0]}|%{file}|%{index}\n"], capture_output=True, text=True, check=False
+    ).stdout
     faces: dict[tuple[str, str], tuple[str, int]] = {}
     for line in sorted(out.splitlines()):
         parts = line.split("|")
@@ -125,9 +135,13 @@ def _fontconfig_fonts() -> dict[str, tuple[str, int]]:
     return fonts
 
 
-SHIPPED_STYLES = {("Charis SIL", "Bold"): "CharisSIL-Bold.ttf", ("Charis SIL", "Italic"): "CharisSIL-Italic.ttf",
-                  ("Inter", "Bold"): "Inter-Bold.otf", ("Inter", "SemiBold"): "Inter-SemiBold.otf",
-                  ("Inter", "Italic"): "Inter-Italic.otf"}
+SHIPPED_STYLES = {
+    ("Charis SIL", "Bold"): "CharisSIL-Bold.ttf",
+    ("Charis SIL", "Italic"): "CharisSIL-Italic.ttf",
+    ("Inter", "Bold"): "Inter-Bold.otf",
+    ("Inter", "SemiBold"): "Inter-SemiBold.otf",
+    ("Inter", "Italic"): "Inter-Italic.otf",
+}
 
 
 def face_file(family: str, style: str = "Regular") -> tuple[Path, int] | None:

@@ -28,8 +28,32 @@ FALLBACK = "en"
 # Scripts that break lines without spaces and are not hyphenated or justified word by word.
 NO_SPACES = {"Thai", "Hans", "Hant", "Jpan", "Lao", "Khmr", "Mymr"}
 # Scripts whose fonts have no italic: emphasis stays upright (bold), never a slanted fake.
-NO_ITALIC = {"Arab", "Hebr", "Deva", "Thai", "Hans", "Hant", "Jpan", "Kore", "Beng", "Taml", "Telu", "Knda",
-             "Mlym", "Gujr", "Guru", "Orya", "Sinh", "Khmr", "Lao", "Mymr", "Tibt", "Ethi", "Geor", "Armn"}
+NO_ITALIC = {
+    "Arab",
+    "Hebr",
+    "Deva",
+    "Thai",
+    "Hans",
+    "Hant",
+    "Jpan",
+    "Kore",
+    "Beng",
+    "Taml",
+    "Telu",
+    "Knda",
+    "Mlym",
+    "Gujr",
+    "Guru",
+    "Orya",
+    "Sinh",
+    "Khmr",
+    "Lao",
+    "Mymr",
+    "Tibt",
+    "Ethi",
+    "Geor",
+    "Armn",
+}
 
 
 @cache
@@ -51,8 +75,12 @@ def _maximize(tag: str) -> tuple[str, str, str]:
     script = next((p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()), "")
     region = next((p.upper() for p in parts[1:] if (len(p) == 2 and p.isalpha()) or (len(p) == 3 and p.isdigit())), "")
     likely = get_global("likely_subtags")
-    for probe in (f"{language}_{script}_{region}" if script and region else "",
-                  f"{language}_{region}" if region else "", f"{language}_{script}" if script else "", language):
+    for probe in (
+        f"{language}_{script}_{region}" if script and region else "",
+        f"{language}_{region}" if region else "",
+        f"{language}_{script}" if script else "",
+        language,
+    ):
         if probe and probe in likely:
             found = likely[probe].split("_")
             full_script = next((p for p in found[1:] if len(p) == 4), "")
@@ -146,7 +174,8 @@ class Language:
         _, _, region = _maximize(self.tag) if "-" in self.tag else ("", "", "")
         override = self._data.get("regional_quotes", {}).get(region) or self._data.get("quotes")
         if override:
-            return tuple(override)  # type: ignore[return-value]
+            opening, closing, inner_opening, inner_closing = override
+            return opening, closing, inner_opening, inner_closing
         return cldr_quotes(self.tag)
 
     def quote(self, text: str) -> str:
@@ -220,5 +249,9 @@ def cldr_quotes(tag: str) -> tuple[str, str, str, str]:
 
     data = icu.LocaleData(tag.replace("-", "_"))
     kinds = icu.ULocaleDataDelimiterType
-    return tuple(data.getDelimiter(getattr(kinds, k)) for k in (  # type: ignore[return-value]
-        "QUOTATION_START", "QUOTATION_END", "ALT_QUOTATION_START", "ALT_QUOTATION_END"))
+    return (
+        data.getDelimiter(kinds.QUOTATION_START),
+        data.getDelimiter(kinds.QUOTATION_END),
+        data.getDelimiter(kinds.ALT_QUOTATION_START),
+        data.getDelimiter(kinds.ALT_QUOTATION_END),
+    )

@@ -111,11 +111,11 @@ def make_cover_in_scripts(title: str, subtitle: str, publisher: str, footer: str
 class _RunPainter:
     """Draws a line as runs, each in the first family of a stack that has its characters."""
 
-    def __init__(self, draw, font_files, direction: str, language: str):
+    def __init__(self, draw: Any, font_files: Any, direction: str, language: str) -> None:
         self.draw, self.files, self.direction, self.language = draw, font_files, direction, language
-        self._fonts: dict = {}
+        self._fonts: dict[tuple[str, str, int], Any] = {}
 
-    def _font(self, family: str, style: str, size: int):
+    def _font(self, family: str, style: str, size: int) -> Any:
         from PIL import ImageFont
 
         key = (family, style, size)
@@ -136,7 +136,7 @@ class _RunPainter:
                 runs.append((family, char))
         return runs
 
-    def width(self, text: str, families, style: str, size: int) -> float:
+    def width(self, text: str, families: tuple[str, ...], style: str, size: int) -> float:
         return sum(self.draw.textlength(run, font=self._font(family, style, size), direction=self._dir(run))
                    for family, run in self.runs(text, families))
 
@@ -147,7 +147,7 @@ class _RunPainter:
             return "ltr" if needs_isolation(run, "rtl") and not needs_isolation(run, "ltr") else "rtl"
         return "rtl" if needs_isolation(run, "ltr") else "ltr"
 
-    def wrap(self, text: str, families, style: str, size: int, width: int) -> list[str]:
+    def wrap(self, text: str, families: tuple[str, ...], style: str, size: int, width: int) -> list[str]:
         lines: list[str] = []
         for paragraph in text.split("\n"):
             line = ""
@@ -164,7 +164,8 @@ class _RunPainter:
                 lines.append(line)
         return lines
 
-    def line(self, text: str, families, style: str, size: int, fill, left: int, right: int, y: int) -> None:
+    def line(self, text: str, families: tuple[str, ...], style: str, size: int, fill: tuple[int, int, int],
+             left: int, right: int, y: int) -> None:
         runs = self.runs(text, families)
         if self.direction == "rtl":  # runs from the right edge leftwards, in reading order
             x = float(right)

@@ -420,16 +420,25 @@ def _cover(ctx: EditionContext) -> tuple[str, bytes]:
     text = [book.title, book.subtitle, book.publisher, footer]
 
     def draw() -> bytes:
-        from .cover import make_cover
+        from .cover import make_cover, make_cover_in_scripts
 
-        return make_cover(book.title, book.subtitle, book.publisher, footer, ctx.styles / "fonts")
+        plan = book.fonts
+        if plan is None or plan.is_latin_only:
+            return make_cover(book.title, book.subtitle, book.publisher, footer, ctx.styles / "fonts")
+        # the PDF's font stacks, checked against every character of the title before layout
+        return make_cover_in_scripts(book.title, book.subtitle, book.publisher, footer, serif=plan.serif,
+                                     sans=plan.sans, direction=book.language.direction, language=book.language.tag)
 
     return "images/cover.png", ctx.artifact("cover", text, ".png", draw)
 
 
 def _stylesheet(ctx: EditionContext) -> tuple[str, dict[str, bytes]]:
     """The EPUB's one stylesheet, and the fonts it embeds (`--epub-fonts`; else none)."""
+    from ..languages.css import language_css
+
     css = (ctx.styles / "epub.css").read_text(encoding="utf-8")
+    extra = language_css(ctx.book.language, ctx.book.fonts, "epub")  # a script's typesetting (no italics...)
+    css += "\n" + extra + "\n" if extra else ""
     if not ctx.options.epub_fonts:
         return css, {}
     fonts = read_font_files(ctx.styles)
