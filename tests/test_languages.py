@@ -2,7 +2,8 @@
 
 Each dossier (tests/support/language_samples.py) has a footnote, two placed quotes (one with a
 quotation inside it), two events dated by month and a joint statement. Every edition is built;
-the EPUBs go through EPUBCheck (one JVM) and Ace; the PDFs through poppler.
+the EPUBs go through EPUBCheck (one JVM) and Ace; the PDFs through poppler. The language data
+without builds (tables, order, fallbacks, the located missing-glyph error): tests/unit/test_languages.py.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from report.languages import Language, available_tags
 from report.pipeline import BuildOptions, build, check
 from tests.support.ace import ace_violations, format_ace_violations, run_ace
 from tests.support.epubcheck import run_epubcheck, summarize
 from tests.support.language_samples import MATRIX, SAMPLES, write_language_dossier
 from tests.support.pdftext import flatten, pdf_pages
 from tests.visual import compare as visual
+
+pytestmark = pytest.mark.slow  # 16 real builds, EPUBCheck, Ace and poppler
 
 MM = 72 / 25.4
 RTL = {"ar", "he", "fa"}
@@ -68,43 +70,6 @@ def matrix(tmp_path_factory) -> dict[str, dict[str, Path]]:
 
 def _pdf_text(pdf: Path) -> str:
     return flatten("\n".join(pdf_pages(pdf)))
-
-
-def test_matrix_has_a_table_for_every_language_asked():
-    tags = set(available_tags())
-    eu = {
-        "bg",
-        "hr",
-        "cs",
-        "da",
-        "nl",
-        "en",
-        "et",
-        "fi",
-        "fr",
-        "de",
-        "el",
-        "hu",
-        "ga",
-        "it",
-        "lv",
-        "lt",
-        "mt",
-        "pl",
-        "pt",
-        "ro",
-        "sk",
-        "sl",
-        "es",
-        "sv",
-    }
-    assert eu | {"ar", "he", "fa", "ru", "uk", "tr", "ja", "zh-Hans", "zh-Hant", "ko", "hi", "th", "vi", "id"} <= tags
-    english = Language("en").strings
-    for tag in tags:  # every table has every word, and no word is left in English by accident
-        language = Language(tag)
-        assert set(language._data["words"]) == set(english), tag
-        if tag != "en":
-            assert language.t("contents") != english["contents"], tag
 
 
 def test_every_edition_builds_and_passes_epubcheck(matrix):
@@ -254,71 +219,6 @@ def test_pages_look_as_designed(tag, page, reference, matrix, tmp_path):
     visual.compare(rendered, reference, tmp_path, update=visual.updating())
 
 
-# Order of the quote index -----------------------------------------------------------------------
-
-INDEX_ORDER = {
-    "sv": ["Adam Berg", "Olof Ek", "Zara Lind", "Åsa Nyström", "Ärla Dahl", "Örjan Falk"],
-    "es": ["Nora Ruiz", "Nuria Gil", "Ñeco Díaz", "Oscar Vidal"],
-    "cs": ["Cyril Malý", "Hana Nová", "Hynek Bílý", "Chrudoš Veselý", "Ivan Malý"],
-    "tr": ["Hakan Kaya", "Ilgaz Demir", "Işıl Tan", "İsmail Er", "Jale Öz"],
-    # DIN 5007-1: an umlaut sorts with its base letter (Müller with Muller, Öztürk after Ozean)
-    "de": ["Mueller, Hans", "Müller, Anna", "Muller, Otto", "Ofen, Rita", "Ozean, Ida", "Öztürk, Cem"],
-}
-
-
-@pytest.mark.parametrize("tag", INDEX_ORDER)
-def test_quote_index_sorts_by_the_languages_rules(tag, make_dossier):
-    wanted = INDEX_ORDER[tag]
-    shuffled = wanted[::-1][1::2] + wanted[::-1][0::2]
-    quotes = "".join(f'  - id: q{n}\n    speaker: "{name}"\n    text: Text {n}.\n' for n, name in enumerate(shuffled))
-    root = make_dossier(
-        {"dossier.yaml": f"title: T\nlanguage: {tag}\n", "01-c.yaml": f"title: C\nbody: Text.\nquotes:\n{quotes}"}
-    )
-    _, book = check(root)
-    got = [group.speaker for group in book.quote_index]
-    assert got == wanted
-
-
-def test_sort_as_gives_a_reading_for_the_index(make_dossier):
-    root = make_dossier(
-        {
-            "dossier.yaml": "title: T\nlanguage: ja\nsort_as:\n  鈴木一郎: すずき いちろう\n"
-            "  佐藤花子: さとう はなこ\n",
-            "01-c.yaml": "title: C\nbody: 本文。\nquotes:\n"
-            "  - id: a\n    speaker: 鈴木一郎\n    text: 一。\n"
-            "  - id: b\n    speaker: 佐藤花子\n    text: 二。\n",
-        }
-    )
-    collector, book = check(root)
-    assert not collector.errors
-    assert [g.speaker for g in book.quote_index] == ["佐藤花子", "鈴木一郎"]  # さ before す
-
-
-# Fonts and the located missing-glyph error ------------------------------------------------------
-
-
-def test_a_character_no_font_can_draw_is_a_located_error(make_dossier, capsys):
-    from report.cli import main
-    from report.languages import fonts
-
-    assert not fonts.installed("Noto Color Emoji"), "this test needs a machine without an emoji font"
-    root = make_dossier(
-        {
-            "dossier.yaml": "title: Test\nlanguage: de\n",
-            "01-c.yaml": "title: Kapitel\nbody: |\n  Erste Zeile.\n\n  Zweite 🙂 Zeile mit 🙁 und 😀.\n",
-        }
-    )
-    assert main(["check", str(root)]) == 1
-    err = capsys.readouterr()
-    out = err.out + err.err
-    # one error for the script in this field (not one per glyph), at the character's line and column
-    assert out.count("error:") == 1, out
-    assert "01-c.yaml:5:10: error: body: U+1F642 SLIGHTLY SMILING FACE (Common script)" in out, out
-    assert "apt-get install fonts-noto-color-emoji" in out
-    assert main(["build", str(root), "--out", str(root.parent / "out")]) == 1
-    assert not (root.parent / "out").exists() or not list((root.parent / "out").glob("*.pdf"))
-
-
 def test_other_scripts_in_a_latin_dossier_get_their_noto_fonts(make_dossier, tmp_path):
     root = make_dossier(
         {
@@ -339,28 +239,3 @@ def test_greek_is_set_in_one_typeface(matrix):
     rows = subprocess.run(["pdffonts", str(matrix["el"]["pdf"])], capture_output=True, text=True).stdout
     names = {row.split()[0].split("+")[-1] for row in rows.splitlines()[2:]}
     assert not any(name.startswith("Charis") for name in names), names
-
-
-def test_a_language_without_a_table_builds_in_english_with_a_located_warning(make_dossier):
-    root = make_dossier({"dossier.yaml": "title: Test\nlanguage: sw\n", "01-c.yaml": "title: C\nbody: Maandishi.\n"})
-    collector, book = check(root)
-    warnings = [d.format() for d in collector.warnings]
-    assert any("dossier.yaml:2:11" in w and "'sw'" in w for w in warnings), warnings
-    assert book.strings["contents"] == "Contents"
-
-
-def test_regional_tags_fall_back_to_their_language():
-    assert Language("de-AT").t("contents") == "Inhalt"
-    assert Language("zh-TW").table == "zh-Hant" and Language("zh-CN").table == "zh-Hans"
-    assert Language("de-CH").quotes[:2] == ("«", "»")
-    assert Language("ar-EG").rtl and Language("he").rtl and not Language("ja").rtl
-
-
-@pytest.mark.parametrize("tag", ["pl", "ar", "ja", "hi"])
-def test_new_dossier_in_every_language_builds(tag, tmp_path):
-    from report.scaffold import new_dossier
-
-    new_dossier(tmp_path / "d", tag)
-    collector, book = check(tmp_path / "d")
-    assert not collector.errors and book.language.tag == tag
-    assert book.chapters[0].title_plain.startswith(Language(tag).t("chapter"))
