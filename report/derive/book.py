@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from ..errors import Collector, Location
 from ..folder import is_inside
 from ..languages import available_tags
-from ..languages.coverage import FontPlan, check_coverage, source_fields, table_fields
+from ..languages.coverage import FontPlan, check_coverage, language_fields, source_fields
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
@@ -208,7 +208,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                           f"{', '.join(available_tags())})", field="language", code="language-without-table")
     # before layout: a character no font can draw would print as an empty box
     font_plan = check_coverage(source_fields([dossier.meta_doc] + [c.doc for c in dossier.chapters])
-                               + table_fields(language), language, collector)
+                               + language_fields(language, dossier.meta_doc.locate(("language",))),
+                               language, collector)
     images: dict[Path, Image] = {}
 
     def fmt(value: PartialDate | None) -> str:

@@ -202,14 +202,15 @@ def source_fields(docs) -> list[Field]:
     return fields
 
 
-def table_fields(language: Language) -> list[Field]:
-    """The UI words of the language's table, located in the table file."""
-    from .language import FALLBACK, TABLES
+def language_fields(language: Language, where: Location) -> list[Field]:
+    """What the language itself puts on the page (its words, quotation marks, month names).
 
-    path = TABLES / f"{language.table or FALLBACK}.yaml"
-    lines = path.read_text(encoding="utf-8").split("\n")
-    fields = []
-    for key, word in language.strings.items():
-        number = next((n for n, line in enumerate(lines, start=1) if line.strip().startswith(f"{key}:")), 1)
-        fields.append(Field(path, f"words.{key}", word, Location(path, number, 1)))
-    return fields
+    Located at the dossier's `language:` key: that is what a user can change, not the table.
+    """
+    from datetime import date
+
+    months = " ".join(language.format_date_in_year_of(date(2000, month, 1)) for month in range(1, 13))
+    texts = {f"word '{key}'": word for key, word in language.strings.items()}
+    texts["quotation marks"] = "".join(language.quotes)
+    texts["month names"] = months
+    return [Field(Path(where.path), f"language ({what})", text, where) for what, text in texts.items()]

@@ -199,6 +199,10 @@ class Language:
             return format_date(Date(value.year, value.month, 1), "LLLL", locale=self.locale)
         return format_skeleton("MMMMd", Date(value.year, value.month, value.day), locale=self.locale)
 
+    def format_date_in_year_of(self, value: Date) -> str:
+        """A full date's month name as the timeline sets it (CLDR's stand-alone month)."""
+        return format_date(value, "LLLL", locale=self.locale)
+
     def format_full_date(self, value: Date) -> str:
         return format_date(value, format="long", locale=self.locale)
 
