@@ -126,11 +126,12 @@ def test_regional_tags_fall_back_to_their_language():
     assert Language("ar-EG").rtl and Language("he").rtl and not Language("ja").rtl
 
 
-@pytest.mark.parametrize("tag", ["pl", "ar", "ja", "hi"])
+@pytest.mark.parametrize("tag", available_tags())
 def test_new_dossier_in_every_language_builds(tag, tmp_path):
     from report.scaffold import new_dossier
 
     new_dossier(tmp_path / "d", tag)
     collector, book = check(tmp_path / "d")
     assert not collector.errors and book.language.tag == tag
-    assert book.chapters[0].title_plain.startswith(Language(tag).t("chapter"))
+    if tag not in ("de", "en"):  # those two have hand-written examples; the rest take their table's words
+        assert book.chapters[0].title_plain.startswith(Language(tag).t("chapter"))
