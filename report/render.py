@@ -18,6 +18,7 @@ from .derive import book as views
 from .derive.book import Book
 from .errors import Diagnostic, Location, ReportError, SourceError
 from .languages.bidi import isolate_for
+from .languages.breaks import keep_korean_words_whole
 from .languages.css import language_css
 from .sandbox import DataOnlyEnvironment
 
@@ -139,8 +140,9 @@ class Renderer:
         context = {**self.common, **extra, "edition": edition}
         try:
             if isinstance(self.env, DataOnlyEnvironment):
-                return self.env.render_metered(template, context, text_size=self._text_size)
-            return self.env.get_template(template).render(context)
+                html = self.env.render_metered(template, context, text_size=self._text_size)
+            else:
+                html = self.env.get_template(template).render(context)
         except SourceError:
             raise
         except Exception as exc:  # RecursionError and MemoryError included
@@ -148,6 +150,9 @@ class Renderer:
             if located is None:
                 raise  # a fault of a shipped template alone is a bug in report
             raise SourceError([located]) from None
+        if edition == "pdf" and self.book.language.script == "Kore":
+            html = keep_korean_words_whole(html)  # WeasyPrint has no word-break: keep-all
+        return html
 
     def pdf_document(self) -> str:
         s = self.book.strings

@@ -239,3 +239,25 @@ def test_greek_is_set_in_one_typeface(matrix):
     rows = subprocess.run(["pdffonts", str(matrix["el"]["pdf"])], capture_output=True, text=True).stdout
     names = {row.split()[0].split("+")[-1] for row in rows.splitlines()[2:]}
     assert not any(name.startswith("Charis") for name in names), names
+
+
+def test_korean_lines_break_between_words(make_dossier, tmp_path):
+    """Korean breaks at spaces, never between two syllables of a word (WeasyPrint has no keep-all)."""
+    sentence = "오랜 토론 끝에 의회는 다리를 다시 짓기로 의결했다."
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: 다리\nlanguage: ko\n",
+            "01-c.yaml": f"title: 결정\nbody: |\n  {sentence * 1} {sentence * 1}"
+            f" {sentence} {sentence} {sentence} {sentence} {sentence} {sentence}\n",
+        }
+    )
+    result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("pdf",)))
+    assert not result.warnings
+    pdf = next(w.path for w in result.outputs if w.kind == "pdf")
+    words = set(sentence.split())
+    lines = [line for line in "\n".join(pdf_pages(pdf)).splitlines() if "의결했다" in line or "토론" in line]
+    assert len(lines) >= 2  # the paragraph runs over several lines
+    for line in lines:
+        assert "\u2060" not in line  # the joiners draw nothing and are not in the text
+        for word in line.split():
+            assert word in words, (word, line)  # every line holds whole words only

@@ -45,5 +45,7 @@ def language_css(language: Language, plan: FontPlan | None, edition: str) -> str
         # no spaces to stretch and no hyphens in Thai, Chinese and Japanese: lines end where they may
         rules.append(f"{_RUNNING_TEXT} {{ text-align: start; hyphens: manual; -epub-hyphens: manual; }}")
     if language.script == "Kore":
-        rules.append(f"{_RUNNING_TEXT} {{ hyphens: manual; }}")
+        # words stay whole (keep-all in browsers; word joiners in the PDF), a word longer than a line breaks
+        keep_all = "" if edition == "pdf" else " word-break: keep-all;"  # WeasyPrint 70 rejects the value
+        rules.append(f"{_RUNNING_TEXT} {{ hyphens: manual;{keep_all} overflow-wrap: break-word; }}")
     return "\n".join(rules)
