@@ -223,7 +223,7 @@ def test_other_scripts_in_a_latin_dossier_get_their_noto_fonts(make_dossier, tmp
     root = make_dossier(
         {
             "dossier.yaml": "title: Test\nlanguage: de\n",
-            "01-c.yaml": "title: Kapitel\nbody: |\n  Der Name नमस्ते steht neben 東京 und Ωμέγα.\n",
+            "01-c.yaml": "title: Kapitel\nbody: |\n  Der Name नमस्ते steht neben 東京 und Ωμέγα λόγος αβγδεζηθ.\n",
         }
     )
     result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("pdf",)))
@@ -232,6 +232,18 @@ def test_other_scripts_in_a_latin_dossier_get_their_noto_fonts(make_dossier, tmp
     assert "Noto-Serif-Devanagari" in fonts_used and "CJK-SC" in fonts_used and "Inter" in fonts_used
     text = _pdf_text(pdf)
     assert "नमस्ते" in text and "東京" in text and "Ωμέγα" in text
+    # one typeface for the Greek words: every Greek letter drawn with Inter, none with Charis SIL
+    from pypdf import PdfReader
+
+    greek_fonts: set[str] = set()
+
+    def visit(text, cm, tm, font, size):
+        if font and any("\u0370" <= ch <= "\u03ff" for ch in text):
+            greek_fonts.add(str(font["/BaseFont"]).split("+")[-1])
+
+    for page in PdfReader(pdf).pages:
+        page.extract_text(visitor_text=visit)
+    assert greek_fonts and all(name.startswith("Inter") for name in greek_fonts), greek_fonts
 
 
 def test_greek_is_set_in_one_typeface(matrix):

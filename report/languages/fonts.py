@@ -21,6 +21,8 @@ SHIPPED = _STYLES / "fonts"
 
 # The shipped families and the file that stands for each (its cmap is the family's coverage).
 SHIPPED_FILES = {"Charis SIL": "CharisSIL-Regular.ttf", "Inter": "Inter-Regular.otf"}
+# Ranges a shipped family's @font-face leaves out (styles/fonts.css): Charis SIL's partial Greek.
+SHIPPED_EXCLUDED = {"Charis SIL": (range(0x0370, 0x0400), range(0x1F00, 0x2000))}
 
 CJK_PACKAGE = "fonts-noto-cjk"
 CORE_PACKAGE = "fonts-noto-core"
@@ -176,9 +178,12 @@ def coverage(family: str) -> frozenset[int]:
     path, index = located
     font = TTFont(str(path), fontNumber=index, lazy=True)
     try:
-        return frozenset(font.getBestCmap() or ())
+        code_points = set(font.getBestCmap() or ())
     finally:
         font.close()
+    for excluded in SHIPPED_EXCLUDED.get(family, ()):
+        code_points.difference_update(excluded)
+    return frozenset(code_points)
 
 
 def families_with(code_point: int, candidates: tuple[str, ...]) -> tuple[str, ...]:

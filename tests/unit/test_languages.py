@@ -135,3 +135,26 @@ def test_new_dossier_in_every_language_builds(tag, tmp_path):
     assert not collector.errors and book.language.tag == tag
     if tag not in ("de", "en"):  # those two have hand-written examples; the rest take their table's words
         assert book.chapters[0].title_plain.startswith(Language(tag).t("chapter"))
+
+
+def test_charis_unicode_range_is_its_cmap_without_greek():
+    """fonts.css declares Charis SIL's coverage; WeasyPrint believes it, so it must be exact."""
+    import re
+    from pathlib import Path
+
+    from fontTools.ttLib import TTFont
+
+    from report.languages import fonts
+
+    css = (fonts.SHIPPED.parent / "fonts.css").read_text(encoding="utf-8")
+    faces = re.findall(r"src: url\(fonts/(CharisSIL-[\w]+\.ttf)\)[^}]*?unicode-range:([^;]+);", css)
+    assert len(faces) == 4
+    for file_name, declared in faces:
+        covered: set[int] = set()
+        for part in declared.split(","):
+            first, _, last = part.strip()[2:].partition("-")
+            covered.update(range(int(first, 16), int(last or first, 16) + 1))
+        cmap = TTFont(str(Path(fonts.SHIPPED) / file_name), lazy=True).getBestCmap()
+        expected = {c for c in cmap if not (0x370 <= c < 0x400 or 0x1F00 <= c < 0x2000)}
+        assert covered == expected, file_name
+        assert covered == set(fonts.coverage("Charis SIL")) or file_name != "CharisSIL-Regular.ttf"
