@@ -240,6 +240,10 @@ def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: 
                                pdf_anchors=layout.pages if "pdf" in made and layout is not None else None)
     if options.strict and warnings:
         raise SourceError([w.promoted() for w in warnings])  # each where it arose
+    # the glyph check before layout should have stopped this; an empty box printed is never a warning
+    tofu = [w.promoted() for w in warnings if ".notdef glyph rendered" in w.message]
+    if tofu:
+        raise SourceError(tofu)
     fresh = layout if source is not None and source.fresh else None
     return output_stem(book), {kind: made[kind] for kind in options.formats}, warnings, fresh
 

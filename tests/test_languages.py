@@ -273,3 +273,21 @@ def test_korean_lines_break_between_words(make_dossier, tmp_path):
         assert "\u2060" not in line  # the joiners draw nothing and are not in the text
         for word in line.split():
             assert word in words, (word, line)  # every line holds whole words only
+
+
+def test_an_empty_box_that_slips_past_the_check_stops_the_build(make_dossier, tmp_path, capsys):
+    """Text the glyph check cannot see (a dossier's own template) and no font draws: an error, no PDF."""
+    from report.cli import main
+
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: Test\nlanguage: de\n",
+            "01-c.yaml": "title: Kapitel\nbody: Text.\n",
+            "templates/imprint.html": '<section class="imprint" id="imprint"><h1>Impressum \u0378</h1></section>\n',
+        }
+    )
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--pdf"]) == 1
+    printed = capsys.readouterr()
+    assert "error" in printed.err + printed.out and ".notdef" in printed.err + printed.out
+    assert not list(out.glob("*.pdf"))
