@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow  # 16 real builds, EPUBCheck, Ace and poppler
 
 MM = 72 / 25.4
 RTL = {"ar", "he", "fa"}
+BOOK = {"ar", "ja"}  # built in the book layout (duplex, mirrored margins); the rest as briefings
 SHAPED = {"hi", "th"}  # scripts whose glyphs poppler cannot map back to text letter for letter
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
@@ -59,7 +60,7 @@ def matrix(tmp_path_factory) -> dict[str, dict[str, Path]]:
     base = tmp_path_factory.mktemp("languages")
     built: dict[str, dict[str, Path]] = {}
     for tag in MATRIX:
-        root = write_language_dossier(base / tag, tag)
+        root = write_language_dossier(base / tag, tag, layout="book" if tag in BOOK else "")
         formats = ("pdf", "epub", "html", "handout") if tag in ("ar", "ja") else ()
         result = build(root, BuildOptions(out_dir=base / f"out-{tag}", formats=formats))
         assert not result.warnings, (tag, result.warnings)
@@ -158,9 +159,11 @@ def test_no_line_leaves_the_text_block(tag, matrix):
     for number, page in enumerate(re.findall(r"<page [^>]*>(.*?)</page>", bbox, re.S), start=1):
         if number == 1:
             continue
-        # right to left, page 1 is a left-hand page: the parity of left and right pages flips
-        right_page = (number % 2 == 1) != (tag in RTL)
-        left_edge, right_edge = (17 * MM, (210 - 24) * MM) if right_page else (24 * MM, (210 - 17) * MM)
+        if tag in BOOK:  # right to left, page 1 is a left-hand page: the parity of left and right pages flips
+            right_page = (number % 2 == 1) != (tag in RTL)
+            left_edge, right_edge = (17 * MM, (210 - 24) * MM) if right_page else (24 * MM, (210 - 17) * MM)
+        else:  # the briefing: the same margins on every page
+            left_edge, right_edge = 20 * MM, (210 - 20) * MM
         for x_min, x_max, word in re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)<', page):
             assert float(x_min) >= left_edge - 0.5 and float(x_max) <= right_edge + 0.5, (
                 tag,
@@ -187,6 +190,35 @@ def test_right_to_left_pages_are_mirrored(matrix):
     # page 5 of a right-to-left book is a left-hand page: text block from 24mm to 193mm
     assert abs(heading[1] - (210 - 17) * MM) < 2, heading
     assert folio[0] < 30 * MM, folio  # the folio on the outer (left) edge
+
+
+def test_right_to_left_briefing_has_its_head_and_foot_mirrored(tmp_path):
+    """A Persian briefing: the dossier's title at the top right, "page x of y" at the bottom left."""
+    root = write_language_dossier(tmp_path / "fa", "fa")
+    chapter = root / "01-chapter.yaml"
+    paragraph = SAMPLES["fa"][2]
+    long_body = "\n\n".join(f"  {paragraph} " * 6 for _ in range(14))  # a chapter of two pages or more
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8").replace("body: |\n", f"body: |\n{long_body}\n\n", 1), encoding="utf-8"
+    )
+    result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("pdf",)))
+    pdf = next(w.path for w in result.outputs if w.kind == "pdf")
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    half = 105 * MM
+    title_words = {w[::-1] for w in SAMPLES["fa"][0].split()} | set(SAMPLES["fa"][0].split())
+    heads = feet = 0
+    for page in re.findall(r"<page [^>]*>(.*?)</page>", bbox, re.S)[1:]:  # the cover has no head or foot
+        words = [
+            (float(x0), float(y0), float(x1), w)
+            for x0, y0, x1, w in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]*)<', page)
+        ]
+        head = [w for w in words if w[1] < 18 * MM and w[3] in title_words]  # in the top margin
+        foot = [w for w in words if w[1] > (297 - 26) * MM]
+        assert all(w[0] > half for w in head), head  # the title on the right
+        assert all(w[2] < half for w in foot), foot  # page x of y on the left
+        heads += bool(head)
+        feet += bool(foot)
+    assert heads >= 1 and feet >= 3, (heads, feet)
 
 
 def test_right_to_left_handout_is_bound_on_the_right(matrix):

@@ -14,10 +14,11 @@ from .language import Language
 PRINT_SANS = (
     "h1, h2, h3, h4, code, table, .cover-publisher, .cover-foot p, .toc ol, .summary, "
     "figure.quote figcaption, .timeline-list li.year span, .timeline-list time, .event-ref, .locator, "
-    ".imprint, .handout-kind, .handout-number, .handout-summaries strong, .handout-source"
+    ".imprint, .handout-kind, .handout-number, .handout-summaries strong, .handout-source, .key-points li, "
+    ".cover-marking, .cover-version-over-image"
 )
 PRINT_SERIF = "html, .cover-subtitle, .handout-subtitle"
-_MARGIN_BOXES = ("top-left", "top-right", "bottom-left", "bottom-right", "bottom-center")
+_MARGIN_BOXES = ("top-left", "top-center", "top-right", "bottom-left", "bottom-center", "bottom-right")
 # Text that print.css sets in italic: upright where the script has no italic.
 _ITALIC = "em, i, .summary, figure.quote blockquote, .cover-subtitle, .handout-subtitle"
 _RUNNING_TEXT = "p, li, dd, figcaption, blockquote, .event-body, .footnote"

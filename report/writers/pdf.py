@@ -123,6 +123,10 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
         ]
         variant = None if options.variant == "none" else options.variant
         source = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
+        if source.etree_element.get("dir") == "rtl" and options.layout == "briefing":
+            # right to left: head and foot mirrored (the book layout's outer edges mirror by themselves)
+            stylesheets.insert(2, CSS(filename=str(styles_dir / "layout-briefing-rtl.css"), font_config=fonts,
+                                      url_fetcher=fetcher))
         word = watermark.requested_word(source.etree_element)
         if word:
             stylesheets.append(CSS(string=watermark.stylesheet(word), font_config=fonts, url_fetcher=fetcher))

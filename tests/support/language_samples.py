@@ -204,12 +204,14 @@ SAMPLES: dict[str, tuple[str, ...]] = {
 MATRIX = tuple(SAMPLES)
 
 
-def write_language_dossier(root: Path, tag: str, *, speakers: tuple[str, ...] | None = None) -> Path:
+def write_language_dossier(root: Path, tag: str, *, layout: str = "") -> Path:
     """Write the sample dossier of a language under ``root``; returns the folder."""
     title, chapter, paragraph, note, quote_a, quote_b, event_a, event_b, name_a, name_b = SAMPLES[tag]
     root.mkdir(parents=True, exist_ok=True)
     (root / "dossier.yaml").write_text(
-        f'title: "{title}"\nlanguage: {tag}\nauthors:\n  - "{name_a}"\ndate: "2019-03-15"\n', encoding="utf-8"
+        f'title: "{title}"\nlanguage: {tag}\nauthors:\n  - "{name_a}"\ndate: "2019-03-15"\n'
+        + (f"layout: {layout}\n" if layout else ""),
+        encoding="utf-8",
     )
 
     def q(text: str) -> str:

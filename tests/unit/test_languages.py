@@ -158,3 +158,24 @@ def test_charis_unicode_range_is_its_cmap_without_greek():
         expected = {c for c in cmap if not (0x370 <= c < 0x400 or 0x1F00 <= c < 0x2000)}
         assert covered == expected, file_name
         assert covered == set(fonts.coverage("Charis SIL")) or file_name != "CharisSIL-Regular.ttf"
+
+
+def test_every_font_rule_of_the_print_stylesheets_is_replaced_for_other_scripts():
+    """The language's rules name the same selectors that print.css sets in Inter or Charis SIL."""
+    import re
+
+    from report.languages import css, fonts
+
+    sans = {s.strip() for s in css.PRINT_SANS.split(",")}
+    serif = {s.strip() for s in css.PRINT_SERIF.split(",")}
+    for sheet in ("print.css", "layout-book.css", "layout-briefing.css"):
+        text = re.sub(r"/\*.*?\*/", "", (fonts.SHIPPED.parent / sheet).read_text(encoding="utf-8"), flags=re.S)
+        for rule in re.finditer(r"([^{}]+)\{([^{}]*)\}", text):
+            selector, body = " ".join(rule.group(1).split()), rule.group(2)
+            if selector.startswith("@") or ";" in selector:
+                continue  # a margin box: every one is in the language's @page rule
+            for part in selector.split(","):
+                if '"Inter"' in body:
+                    assert part.strip() in sans, (sheet, part)
+                if '"Charis SIL"' in body:
+                    assert part.strip() in serif, (sheet, part)
