@@ -323,3 +323,19 @@ def test_an_empty_box_that_slips_past_the_check_stops_the_build(make_dossier, tm
     printed = capsys.readouterr()
     assert "error" in printed.err + printed.out and ".notdef" in printed.err + printed.out
     assert not list(out.glob("*.pdf"))
+
+
+def test_a_draft_watermark_in_a_script_that_joins_is_shaped(tmp_path):
+    """WeasyPrint's SVG text leaves Arabic unjoined: the Arabic draft word is drawn by Raqm (an image)."""
+    counts = {}
+    for tag in ("ar", "ja"):
+        root = write_language_dossier(tmp_path / tag, tag)
+        meta = root / "dossier.yaml"
+        meta.write_text(meta.read_text(encoding="utf-8") + "status: draft\n", encoding="utf-8")
+        result = build(root, BuildOptions(out_dir=tmp_path / f"out-{tag}", formats=("pdf",)))
+        assert not result.warnings
+        pdf = next(w.path for w in result.outputs if w.kind == "pdf")
+        listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+        counts[tag] = len(listing.splitlines()[2:])
+    assert counts["ar"] >= 1  # the shaped word, as a picture behind every page
+    assert counts["ja"] == 0  # kana and kanji need no shaping: the SVG text draws them

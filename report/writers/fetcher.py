@@ -39,7 +39,8 @@ class FolderFetcher(URLFetcher):
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
         if parts.scheme == watermark.SCHEME:  # made here from the word in the URL: nothing is read
-            return URLFetcherResponse(url, watermark.svg(parts.path), {"Content-Type": "image/svg+xml"})
+            data, media_type = watermark.image(parts.path)
+            return URLFetcherResponse(url, data, {"Content-Type": media_type})
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             self._refuse(url, "network and data URLs are not fetched")
         path = Path(unquote(parts.path))

@@ -48,3 +48,53 @@ def svg(url_path: str) -> bytes:
         f'dominant-baseline="central" font-family="Inter" font-weight="700" font-size="{size:.1f}" '
         f'letter-spacing="{size * 0.08:.1f}" fill="#8a1c1c" fill-opacity="0.10">{escape(word)}</text></svg>'
     ).encode()
+
+
+# Scripts the SVG text of WeasyPrint sets right: no joining, no reordering, no conjuncts.
+_SVG_SCRIPTS = {"Latn", "Cyrl", "Grek", "Hani", "Hira", "Kana", "Hang", "Bopo", "Zyyy", "Zinh"}
+
+
+def image(url_path: str) -> tuple[bytes, str]:
+    """The watermark (bytes, media type): SVG text, or a PNG where the script needs shaping.
+
+    WeasyPrint's SVG text is not shaped: Arabic letters would stand unjoined and in the wrong
+    order, Devanagari without its conjuncts. Such a word is drawn by Pillow with Raqm instead,
+    in the script's Noto font, as a transparent PNG of the same page-sized design.
+    """
+    from ..languages import fonts
+
+    word = unquote(url_path).strip()[:MAX_WORD]
+    scripts = {fonts.script_of(char) for char in word if not char.isspace()}
+    if scripts <= _SVG_SCRIPTS:
+        return svg(url_path), "image/svg+xml"
+    return _png(word, scripts - _SVG_SCRIPTS), "image/png"
+
+
+def _png(word: str, scripts: set[str]) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ..languages import fonts
+    from ..languages.bidi import needs_isolation
+
+    family = fonts.stack_for_script(sorted(scripts)[0]).sans[0]
+    found = fonts.face_file(family, "Bold") or fonts.font_file(family)
+    width, height = 2100, 2970  # the page at 10 px/mm, as the SVG's viewBox
+    size = int(min(600.0, 2400.0 / (0.72 * max(len(word), 1))))
+    layer = Image.new("LA", (3600, 3600), (0, 0))
+    draw = ImageDraw.Draw(layer)
+    direction = "rtl" if needs_isolation(word, "ltr") else "ltr"
+    if found is None:
+        return b""
+    font = ImageFont.truetype(str(found[0]), size, index=found[1], layout_engine=ImageFont.Layout.RAQM)
+    draw.text((1800, 1800), word, font=font, fill=(255, 26), anchor="mm", direction=direction)
+    rotated = layer.rotate(54.7, resample=Image.Resampling.BICUBIC)
+    page = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    alpha = rotated.getchannel("A").crop((750, 315, 750 + width, 315 + height))
+    tint = Image.new("RGBA", (width, height), (138, 28, 28, 0))
+    tint.putalpha(alpha)
+    page.alpha_composite(tint)
+    out = io.BytesIO()
+    page.save(out, format="PNG", optimize=True)
+    return out.getvalue()
