@@ -19,8 +19,10 @@ from ..folder import is_inside
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
+from .citations import SourceRef, SourceView
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
+from .sources import SOURCES_ANCHOR, SOURCES_FILE, derive_sources
 from .sanitize import inspect, safe_link
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -55,6 +57,7 @@ class QuoteView:
     context_html: str
     chapter_anchor: str
     placed: bool
+    source: SourceRef | None = None  # where the quotation is taken from
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class EventView:
     chapter_anchor: str
     chapter_title: str
     order: int  # position in the source, to keep ties stable
+    source: SourceRef | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,9 @@ class Book:
     quote_index: tuple[SpeakerGroup, ...]
     images: tuple[Image, ...]
     appendices: tuple[Appendix, ...] = APPENDICES  # after the chapters, in this order, in every edition
+    # the sources appendix: every cited source once, in the citation style's order (empty: no appendix)
+    sources: tuple[SourceView, ...] = ()
+    citation_class: str = ""  # "in-text" or "note": how the style cites
 
     @property
     def strings(self) -> dict[str, str]:
@@ -195,6 +202,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 else:
                     collector.warning(where, finding.message, field="body", code="raw-html-removed")
 
+    cited = derive_sources(dossier, parsed_bodies, markdown, language, collector)
+
     if meta.source and meta.source.url and not re.match(r"^https?://[^\s]+$", meta.source.url, re.IGNORECASE):
         # printed as a link in every edition: a javascript: or file: address must not become one
         collector.error(dossier.meta_doc.locate(("source", "url")), f"'{meta.source.url[:80]}' is not an "
@@ -243,7 +252,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 id=quote.id, anchor=f"q-{quote.id}", speakers=tuple(quote.speaker),
                 text_html=markdown.inline(quote.text), text_plain=markdown.plain(quote.text),
                 date=quote.date, date_label=fmt(quote.date), context_html=markdown.inline(quote.context),
-                chapter_anchor=anchor, placed=quote.id in placed_here,
+                chapter_anchor=anchor, placed=quote.id in placed_here, source=cited.quote_sources.get(quote.id),
             )
         for index, quote in enumerate(model.quotes):
             if quote.id not in placed_ids:
@@ -256,17 +265,20 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             if not event.text:
                 collector.warning(loaded.doc.locate(("events", index)), "event has no text", field=f"events[{index}]",
                                   code="event-without-text")
+            event_anchor = event.id or f"ev-{loaded.anchor}-{index + 1}"
             chapter_events.append(EventView(
-                anchor=event.id or f"ev-{loaded.anchor}-{index + 1}", date=event.date, date_label=fmt(event.date),
+                anchor=event_anchor, date=event.date, date_label=fmt(event.date),
                 title_html=markdown.inline(event.title), text_html=markdown.inline(event.text),
                 chapter_anchor=anchor, chapter_title=title_plain, order=order,
+                source=cited.event_sources.get((loaded.anchor, index)),
             ))
         events.extend(chapter_events)
         bodies = {}
         notes = {}
         for edition in EDITIONS:
-            bodies[edition], notes[edition] = markdown.render_body(parsed, anchor, edition,
-                                                                   image_url_for(edition))
+            bodies[edition], notes[edition] = markdown.render_body(
+                parsed, anchor, edition, image_url_for(edition), cited.citations,
+                (lambda source_anchor: f"{Path(SOURCES_FILE).name}#{source_anchor}") if edition == "epub" else None)
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
@@ -288,6 +300,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
         quote_index=_quote_index(chapters, language), images=tuple(images.values()),
+        sources=cited.appendix, citation_class=cited.citation_class,
     )
 
 

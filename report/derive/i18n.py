@@ -40,6 +40,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_quotes": "Schlüsselzitate",
         "summaries": "Zusammenfassung",
         "handout": "Handout",
+        "sources": "Quellen",
+        "cited_at": "Zitiert",
     },
     "en": {
         "contents": "Contents",
@@ -68,6 +70,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_quotes": "Key quotations",
         "summaries": "Summary",
         "handout": "Handout",
+        "sources": "Sources",
+        "cited_at": "Cited",
     },
 }
 
