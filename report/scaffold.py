@@ -23,6 +23,15 @@ authors:
 date: "{today}"
 description: >-
   What this dossier is about, in a sentence or two.
+# What quotes, events and bodies cite ([@example-source, p. 2]); listed in the sources
+# appendix. A Zotero export can be named instead or as well: bibliography: library.bib
+sources:
+  - id: example-source
+    type: email
+    title: "Re: An example"
+    author: "Doe, Jane"
+    date: "{today}"
+    note: An example; replace it with your own sources.
 """,
         "chapter_file": "01-introduction.yaml",
         "chapter": """\
@@ -30,7 +39,7 @@ title: Introduction
 summary: A lead paragraph that says what the chapter is about.
 body: |
   Write the chapter here, in Markdown: *emphasis*, **strong**, lists, tables
-  and footnotes.[^1]
+  and footnotes.[^1] Cite a source the way Pandoc does [@example-source].
 
   A paragraph that is only a quote reference places the quote here:
 
@@ -47,6 +56,7 @@ quotes:
     text: An example quotation, word for word as it was said or written.
     date: "{today}"
     context: An e-mail to the editors
+    source: example-source
 """,
     },
     "de": {
@@ -59,6 +69,15 @@ authors:
 date: "{today}"
 description: >-
   Worum es in diesem Dossier geht, in ein, zwei Sätzen.
+# Was Zitate, Ereignisse und Texte zitieren ([@beispiel-quelle, S. 2]); im Anhang
+# "Quellen" aufgeführt. Ein Zotero-Export geht ebenso: bibliography: bibliothek.bib
+sources:
+  - id: beispiel-quelle
+    type: email
+    title: "Re: Ein Beispiel"
+    author: "Mustermann, Erika"
+    date: "{today}"
+    note: Ein Beispiel; ersetzen Sie es durch Ihre Quellen.
 """,
         "chapter_file": "01-einleitung.yaml",
         "chapter": """\
@@ -66,7 +85,7 @@ title: Einleitung
 summary: Ein Vorspann, der sagt, worum es im Kapitel geht.
 body: |
   Schreiben Sie das Kapitel hier, in Markdown: *betont*, **fett**, Listen,
-  Tabellen und Fußnoten.[^1]
+  Tabellen und Fußnoten.[^1] Quellen zitieren Sie wie in Pandoc [@beispiel-quelle].
 
   Ein Absatz, der nur aus einem Zitatverweis besteht, setzt das Zitat hierher:
 
@@ -83,6 +102,7 @@ quotes:
     text: Ein Beispielzitat, Wort für Wort, wie es gesagt oder geschrieben wurde.
     date: "{today}"
     context: E-Mail an die Redaktion
+    source: beispiel-quelle
 """,
     },
 }

@@ -274,6 +274,13 @@ class CitationEngine:
         try:
             self.style = CitationStylesStyle(str(self.style_path), locale=self.locale, validate=False)
             self.bibliography = CitationStylesBibliography(self.style, CiteProcJSON(items), _formatter())
+            # citeproc-py sorts on the formatted text: "<i>Title</i>" sorts before "Abernathy". A second
+            # bibliography of the same citations in plain text gives the style's true order.
+            from citeproc import formatter
+
+            plain_style = CitationStylesStyle(str(self.style_path), locale=self.locale, validate=False)
+            self._plain = CitationStylesBibliography(plain_style, CiteProcJSON(
+                [{**csl, "id": self._keys[source_id]} for source_id, csl in self.records.items()]), formatter.plain)
         except Exception as exc:  # citeproc-py raises many kinds for a style it cannot read
             raise StyleError(f"citeproc-py cannot use this style: {type(exc).__name__}: {str(exc)[:120]}") from None
         self.is_note = self.style.root.get("class") == "note"
@@ -297,6 +304,7 @@ class CitationEngine:
             cite_items.append(CitationItem(self._keys[item.key], **options))
         citation = Citation(cite_items)
         self.bibliography.register(citation)
+        self._plain.register(Citation([CitationItem(item.key) for item in cite_items]))
         return citation
 
     def render(self, citation) -> str:
@@ -311,7 +319,10 @@ class CitationEngine:
         by_key = {key: source_id for source_id, key in self._keys.items()}
         try:
             if self.style.has_bibliography():
-                self.bibliography.sort()
+                self._plain.sort()
+                items = {item.key: item for item in self.bibliography.items}
+                self.bibliography.items = [items[key] for key in self._plain.keys]
+                self.bibliography.keys = list(self._plain.keys)
                 rendered = [str(entry) for entry in self.bibliography.bibliography()]
             else:  # a style without a bibliography: its citations, in order of citation
                 rendered = [""] * len(self.bibliography.keys)
@@ -322,6 +333,9 @@ class CitationEngine:
         for key, text in zip(self.bibliography.keys, rendered):
             source_id = by_key[key]
             text = text.strip() or html.escape(self.records[source_id].get("title", source_id), quote=False)
+            note = self.records[source_id].get("note", "")
+            if note and html.escape(note, quote=False) not in text:  # the dossier's remark, if the style has none
+                text = f'{text} <span class="source-note">{html.escape(note, quote=False)}</span>'
             out.append((source_id, link_url(text, self.urls.get(source_id, ""))))
         return out
 
