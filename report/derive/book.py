@@ -22,7 +22,7 @@ from .appendices import APPENDICES, Appendix
 from .citations import SourceRef, SourceView
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
-from .sources import SOURCES_ANCHOR, SOURCES_FILE, derive_sources
+from .sources import derive_sources
 from .sanitize import inspect, safe_link
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -278,7 +278,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         for edition in EDITIONS:
             bodies[edition], notes[edition] = markdown.render_body(
                 parsed, anchor, edition, image_url_for(edition), cited.citations,
-                (lambda source_anchor: f"{Path(SOURCES_FILE).name}#{source_anchor}") if edition == "epub" else None)
+                _source_href(edition))
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
@@ -300,8 +300,17 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
         quote_index=_quote_index(chapters, language), images=tuple(images.values()),
-        sources=cited.appendix, citation_class=cited.citation_class,
+        sources=cited.sources, citation_class=cited.citation_class,
+        appendices=tuple(a for a in APPENDICES if not a.only_with or getattr(cited, a.only_with)),
     )
+
+
+def _source_href(edition: str):
+    """A link from a chapter to an entry of the sources appendix, in one edition."""
+    if edition != "epub":
+        return None
+    document = next(a.epub_document for a in APPENDICES if a.anchor == "sources")
+    return lambda source_anchor: f"{Path(document).name}#{source_anchor}"
 
 
 def chapter_anchor(loaded: LoadedChapter) -> str:

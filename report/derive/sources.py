@@ -18,8 +18,6 @@ from .citations import (BackRef, CitationEngine, CitationHtml, CitationRef, Cite
                         csl_locale, default_style, short_form, who_short)
 from .i18n import Language
 
-SOURCES_ANCHOR = "sources"
-SOURCES_FILE = "text/sources.xhtml"  # the appendix's document inside the EPUB
 TIMELINE_ANCHOR = "timeline"
 
 
@@ -30,7 +28,7 @@ class CitedSources:
     citations: dict[str, CitationHtml] = field(default_factory=dict)  # body citation anchor -> rendered
     quote_sources: dict[str, SourceRef] = field(default_factory=dict)  # quote id -> its source
     event_sources: dict[tuple[str, int], SourceRef] = field(default_factory=dict)  # (chapter id, index)
-    appendix: tuple[SourceView, ...] = ()
+    sources: tuple[SourceView, ...] = ()  # the sources appendix (appendices.py: only_with="sources")
     citation_class: str = ""
 
 
@@ -122,7 +120,7 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
                 pending_refs.append(("event", (loaded.anchor, index), citation, None))
                 used.add(event.source)
                 _add_place(places, event.source, BackRef(event_anchor(loaded, index), TIMELINE_ANCHOR,
-                                                         language.t("timeline")))
+                                                         language.strings["timeline"]))
 
     by_id = {r.id: r for r in records}
     try:
@@ -156,7 +154,7 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
             if anchors:
                 markdown.citations_as_notes(parsed, anchors)
 
-    result.appendix = tuple(
+    result.sources = tuple(
         SourceView(source_id, source_anchor(source_id), entry_html, short_form(by_id[source_id].csl),
                    tuple(places.get(source_id, ())))
         for source_id, entry_html in entries)
