@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Collector, Location
+from ..source.bibliography import UNREADABLE
 from ..source.loader import LoadedChapter, LoadedDossier
 from .citations import (BackRef, CitationEngine, CitationHtml, CitationRef, CiteItem, SourceRef, SourceView, StyleError,
                         csl_locale, default_style, short_form, who_short)
@@ -46,15 +47,20 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
                    collector: Collector) -> CitedSources:
     """Check and render every citation; report unknown ids (errors) and unused sources (warnings)."""
     known = dossier.sources.ids
+    broken = dossier.sources.broken_ids  # already reported where they are written
+    if UNREADABLE in broken:  # the bibliography file could not be read: no citation can be checked
+        broken = broken | {item.key for p in parsed_bodies for ref in p.citations for item in ref.items} | {
+            e.source for c in dossier.chapters for e in (*c.model.quotes, *c.model.events) if e.source}
     result = CitedSources()
     before = len(collector.errors)
     body_refs: list[tuple[LoadedChapter, CitationRef]] = []
     for loaded, parsed in zip(dossier.chapters, parsed_bodies):
         lines = _file_lines(loaded.path)
         for ref in parsed.citations:
-            missing = [item.key for item in ref.items if item.key not in known]
+            missing = [item.key for item in ref.items if item.key not in known | broken]
             if not missing:
-                body_refs.append((loaded, ref))
+                if all(item.key in known for item in ref.items):
+                    body_refs.append((loaded, ref))
                 continue
             where = _citation_location(loaded, ref, lines)
             for key in missing:
@@ -67,7 +73,7 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
                     collector.error(where, message, field="body", hint=hint)
         for kind in ("quotes", "events"):
             for index, entry in enumerate(getattr(loaded.model, kind)):
-                if entry.source and entry.source not in known:
+                if entry.source and entry.source not in known | broken:
                     collector.error(loaded.doc.locate((kind, index, "source")),
                                     f"source '{entry.source}' names no source of the dossier", field=f"{kind}[{index}].source",
                                     hint=_hint(entry.source, known) or "add it to `sources` in dossier.yaml or to "

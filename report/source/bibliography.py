@@ -25,6 +25,7 @@ from .yamlfile import YamlDocument
 MAX_BIBLIOGRAPHY_BYTES = 4 * 1024 * 1024
 MAX_STYLE_BYTES = 1024 * 1024
 _ID_RE = re.compile(ID_PATTERN)
+UNREADABLE = "*"  # in Sources.broken_ids: the bibliography file could not be read at all
 
 # CSL variables kept from a CSL-JSON file (others, e.g. Zotero's `abstract`, are dropped: never printed)
 _CSL_TEXT = {
@@ -76,6 +77,8 @@ class Sources:
 
     records: tuple[SourceRecord, ...] = ()
     style_path: Path | None = None
+    # ids written in the list or the file whose entries failed: a citation of one is not "unknown" too
+    broken_ids: frozenset[str] = frozenset()
 
     def get(self, source_id: str) -> SourceRecord | None:
         return next((r for r in self.records if r.id == source_id), None)
@@ -88,13 +91,17 @@ class Sources:
 def load_sources(root: Path, meta: DossierMeta, meta_doc: YamlDocument, collector: Collector) -> Sources:
     """The `sources` list and the bibliography file together; duplicates across both are errors."""
     records: list[SourceRecord] = []
+    broken: set[str] = set()
     for index, entry in enumerate(meta.sources):
         records.append(SourceRecord(entry.id, entry_to_csl(entry), meta_doc.locate(("sources", index, "id")),
                                     entry.url or ""))
     if meta.bibliography:
         path = _inside(root, meta.bibliography, meta_doc, ("bibliography",), collector)
+        before = len(collector.errors)
         if path is not None:
-            records += read_bibliography(path, collector, display=root / meta.bibliography)
+            records += read_bibliography(path, collector, display=root / meta.bibliography, broken=broken)
+        if path is None or (len(collector.errors) > before and not broken):
+            broken.add(UNREADABLE)
     seen: dict[str, SourceRecord] = {}
     unique: list[SourceRecord] = []
     for record in records:
@@ -108,7 +115,7 @@ def load_sources(root: Path, meta: DossierMeta, meta_doc: YamlDocument, collecto
     style = None
     if meta.citation_style:
         style = _style_file(root, meta.citation_style, meta_doc, collector)
-    return Sources(tuple(unique), style)
+    return Sources(tuple(unique), style, frozenset(broken))
 
 
 # ---- the sources list of dossier.yaml -----------------------------------------------------------------
@@ -146,7 +153,8 @@ def _yaml_name(name: str) -> dict[str, str]:
 # ---- bibliography files -------------------------------------------------------------------------------
 
 
-def read_bibliography(path: Path, collector: Collector, *, display: Path | None = None) -> list[SourceRecord]:
+def read_bibliography(path: Path, collector: Collector, *, display: Path | None = None,
+                      broken: set[str] | None = None) -> list[SourceRecord]:
     """Read a CSL-JSON or BibTeX file; every problem is located by file:line and the entry's key."""
     shown = display or path
     try:
@@ -169,16 +177,21 @@ def read_bibliography(path: Path, collector: Collector, *, display: Path | None 
                         "export it as UTF-8")
         return []
     suffix = path.suffix.lower()
+    broken = broken if broken is not None else set()
+    before = len(collector.errors)
     if suffix == ".json":
-        return _read_csl_json(text, shown, collector)
+        records = _read_csl_json(text, shown, collector, broken)
+        if len(collector.errors) > before and not records and not broken:
+            broken.add(UNREADABLE)  # the file as a whole: no citation can be checked against it
+        return records
     if suffix in (".bib", ".bibtex"):
-        return _read_bibtex(text, shown, collector)
+        return _read_bibtex(text, shown, collector, broken)
     collector.error(Location(shown), f"unknown bibliography format '{path.suffix}': give a CSL-JSON (.json) or "
                     "BibTeX (.bib) file")
     return []
 
 
-def _read_csl_json(text: str, path: Path, collector: Collector) -> list[SourceRecord]:
+def _read_csl_json(text: str, path: Path, collector: Collector, broken: set[str]) -> list[SourceRecord]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -209,8 +222,9 @@ def _read_csl_json(text: str, path: Path, collector: Collector) -> list[SourceRe
             continue
         csl, problems = _clean_csl(item)
         for problem in problems:
-            collector.error(where, f"{key}: {problem}", field=key)
+            collector.error(where, problem, field=key)
         if problems:
+            broken.add(key)
             continue
         records.append(SourceRecord(key, csl, where, _checked_url(csl, where, key, collector)))
     return records
@@ -319,7 +333,7 @@ def _checked_url(csl: dict, where: Location, key: str, collector: Collector) -> 
     return url
 
 
-def _read_bibtex(text: str, path: Path, collector: Collector) -> list[SourceRecord]:
+def _read_bibtex(text: str, path: Path, collector: Collector, broken: set[str]) -> list[SourceRecord]:
     import bibtexparser
     from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
@@ -332,6 +346,9 @@ def _read_bibtex(text: str, path: Path, collector: Collector) -> list[SourceReco
             collector.error(where, f"BibTeX: entry key '{key}' is used twice in the file", field=str(key))
         else:
             head = block.raw.strip().splitlines()[0][:60] if block.raw.strip() else ""
+            found = re.match(r"@\w+\s*[{(]\s*([^,\s]+)", head)
+            if found:
+                broken.add(found.group(1))
             collector.error(where, f"BibTeX: cannot read the entry '{head}' (an unclosed brace or quote?)")
     records = []
     for entry in library.entries:
@@ -364,9 +381,9 @@ def _read_bibtex(text: str, path: Path, collector: Collector) -> list[SourceReco
                 for person in split_multiple_persons_names(str(fields[name].value)):
                     people.append(_bibtex_name(parse_single_name_into_parts(person, strict=False)))
                 csl[name] = [p for p in people if p]
-        issued, problem = _bibtex_issued(fields)
+        issued, problem, culprit = _bibtex_issued(fields)
         if problem:
-            problems.append((fields.get("date") or fields.get("year") or fields.get("month"), problem))
+            problems.append((culprit, problem))
         elif issued:
             csl["issued"] = {"date-parts": [issued]}
         if "urldate" in fields:
@@ -380,31 +397,34 @@ def _read_bibtex(text: str, path: Path, collector: Collector) -> list[SourceReco
             problems.append((None, "'title' is missing"))
         for bib_field, problem in problems:
             line = (bib_field.start_line + 1) if bib_field is not None else where.line
-            collector.error(Location(path, line, 1), f"{key}: {problem}", field=key)
+            collector.error(Location(path, line, 1), problem, field=key)
         if problems:
+            broken.add(key)
             continue
         records.append(SourceRecord(key, csl, where, _checked_url(csl, where, key, collector)))
     return records
 
 
-def _bibtex_issued(fields: dict) -> tuple[list[int], str]:
+def _bibtex_issued(fields: dict) -> tuple[list[int], str, object]:
+    """date-parts from `date` (biblatex) or `year` and `month`; a problem names the field at fault."""
     if "date" in fields:
         raw = str(fields["date"].value).strip()
         parts, problem = _csl_date(raw.split("/")[0])  # a range: its start
-        return parts, (f"date: {problem}" if problem else "")
+        return parts, (f"date: {problem}" if problem else ""), fields["date"]
     if "year" not in fields:
-        return [], ""
+        return [], "", None
     year = _latex(str(fields["year"].value)).strip()
     if not re.fullmatch(r"\d{4}", year):
-        return [], f"year '{year}' is not a year (YYYY)"
+        return [], f"year '{year}' is not a year (YYYY)", fields["year"]
     parts = [int(year)]
     if "month" in fields:
         month = str(fields["month"].value).strip().lower()
         number = _MONTHS.get(month[:3]) if not month.isdigit() else int(month)
         if number is None or not 1 <= number <= 12:
-            return [], f"month '{month}' is not a month (1-12 or jan ... dec)"
+            return [], f"month '{month}' is not a month (1-12 or jan ... dec)", fields["month"]
         parts.append(number)
-    return _date_parts_checked(parts)
+    parts, problem = _date_parts_checked(parts)
+    return parts, problem, fields["year"]
 
 
 def _bibtex_name(parts) -> dict[str, str]:
@@ -432,7 +452,7 @@ def _latex(value: str) -> str:
     value = re.sub(r"(?<!\\)&", r"\\&", value)  # a bare & is text in a .bib; pylatexenc reads it as a column
     value = value.replace("\\,", "\u202f")  # thin space (50\,%), which pylatexenc makes a plain space
     text = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True).latex_to_text(value)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip(" ")  # not \s: it would eat the thin space
 
 
 # ---- files named in dossier.yaml ----------------------------------------------------------------------
