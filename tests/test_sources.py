@@ -116,7 +116,7 @@ def test_default_dossier_cites_its_article_for_every_quotation_and_event():
 
 
 def test_a_cited_quote_shows_its_source_in_every_edition(default_build):
-    quote_words = "DeepMind bereitet mir extreme mentale Belastung."
+    quote_words = "Wenn sie gewinnen, wird es wirklich schlechte Nachrichten sein"  # beyond the index's first words
     # HTML: the caption names the source and links to its entry
     page = default_build.html.read_text(encoding="utf-8")
     tree = etree.HTML(page)
@@ -244,13 +244,8 @@ def test_note_style_puts_the_citation_in_a_footnote_on_the_citing_page(make_doss
     root = make_dossier({
         "dossier.yaml": META_DE + SOURCES_YAML + "citation_style: notes.csl\n",
         "notes.csl": NOTE_STYLE,
-        "01-a.yaml": chapter(f"""\
-        {filler}
-
-        Der entscheidende Satz steht hier [@mueller, S. 12]. Ein zweiter Satz.[^1]
-
-        [^1]: Eine gewöhnliche Fußnote.
-        """),
+        "01-a.yaml": chapter(filler + "\n\nDer entscheidende Satz steht hier [@mueller, S. 12]. Ein zweiter "
+                             "Satz.[^1]\n\n[^1]: Eine gewöhnliche Fußnote.\n"),
     })
     book = book_of(root)
     assert book.citation_class == "note"

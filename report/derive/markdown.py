@@ -241,7 +241,8 @@ class Markdown:
         footnotes: list[Footnote] = []
         env = {"edition": edition, "anchor": anchor, "image_url": image_url, "citations": citations or {},
                "source_href": source_href or (lambda source_anchor: f"#{source_anchor}")}
-        for fid, tokens in sorted(parsed.footnote_tokens.items()):
+        for fid in numbers:  # in the order of their calls
+            tokens = parsed.footnote_tokens[fid]
             number = numbers[fid]
             block = self._clean(self.md.renderer.render(tokens, self.md.options, env).strip(), anchor, image_url)
             inline = re.sub(r"</p>\s*<p>", " ", block)
