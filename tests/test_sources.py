@@ -16,7 +16,7 @@ from report.pipeline import BuildOptions, build, check
 from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 from tests.support.pdftext import flatten, page_of, pdf_pages
 
-from .conftest import DEFAULT_DOSSIER, EN_DOSSIER
+from .conftest import DEFAULT_DOSSIER
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 OPS_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -123,7 +123,7 @@ def test_a_cited_quote_shows_its_source_in_every_edition(default_build):
     figure = tree.xpath('//figure[@id="q-musk-deepmind-belastung"]')[0]
     caption = text_of(figure.find(".//figcaption"))
     assert "Quelle: All-AI.de" in caption
-    assert figure.xpath('.//figcaption//a/@href') == ["#src-all-ai"]
+    assert figure.xpath(".//figcaption//a/@href") == ["#src-all-ai"]
     assert tree.xpath('//li[@id="src-all-ai"]')
     # EPUB: the same, linked into the sources document
     docs = epub_docs(default_build.epub)
@@ -158,8 +158,9 @@ def test_appendix_in_contents_nav_and_landmarks(en_build):
     toc = nav.xpath('//*[local-name()="nav"][@id="toc"]//*[local-name()="a"]')
     assert [a.get("href") for a in toc if a.text == "Sources"] == ["text/sources.xhtml"]
     landmarks = nav.xpath('//*[local-name()="nav"][@id="landmarks"]//*[local-name()="a"]')
-    assert [(a.get(OPS_TYPE), a.get("href")) for a in landmarks if a.text == "Sources"] == \
-        [("bibliography", "text/sources.xhtml")]
+    assert [(a.get(OPS_TYPE), a.get("href")) for a in landmarks if a.text == "Sources"] == [
+        ("bibliography", "text/sources.xhtml")
+    ]
     pages = pdf_pages(en_build.pdf)
     contents = flatten(pages[2])
     assert re.search(r"Sources[ .]+\d+", contents), contents
@@ -171,8 +172,12 @@ def test_appendix_lists_every_cited_source_once_in_style_order_with_true_pages(e
     assert len(appendix) == 1
     text = flatten(pages[appendix[0] - 1])
     # Harvard sorts by author (a court case by its title): the style's order, each once
-    firsts = ["Abernathy, R. (2021)", "Marsh, D. (2019)", "Okonkwo-Hale, P. and Brückner, J. (2021)",
-              "Riverside Traders' Association v. Hollowmere Town Council (2022)"]
+    firsts = [
+        "Abernathy, R. (2021)",
+        "Marsh, D. (2019)",
+        "Okonkwo-Hale, P. and Brückner, J. (2021)",
+        "Riverside Traders' Association v. Hollowmere Town Council (2022)",
+    ]
     positions = [text.find(first) for first in firsts]
     assert -1 not in positions and positions == sorted(positions), text
     assert all(text.count(first) == 1 for first in firsts)
@@ -182,11 +187,13 @@ def test_appendix_lists_every_cited_source_once_in_style_order_with_true_pages(e
         "Marsh, D. (2019)": ["Transport committee proposes a Riverside tram"],
         "Okonkwo-Hale, P. and Brückner, J. (2021)": ["Okonkwo-Hale & Brückner (2021, p. 1)"],
         "Riverside Traders' Association v. Hollowmere Town Council (2022)": [
-            "Source: Riverside Traders' Association v. Hollowmere Town Council 2022, para. 4", "para. 12)"],
+            "Source: Traders v. Council 2022, para. 4",
+            "para. 12)",
+        ],
     }
     for index, first in enumerate(firsts):
         end = positions[index + 1] if index + 1 < len(firsts) else len(text)
-        entry = text[positions[index]:end]
+        entry = text[positions[index] : end]
         cited = [int(n) for n in re.findall(r"p\. (\d+)", entry.split("Cited:")[1])]
         found = [page_of(pages, needle) for needle in expected[first]]
         assert all(len(f) == 1 for f in found), (first, found)
@@ -206,30 +213,39 @@ def test_epub_backrefs_carry_the_printed_pages(en_build):
 # ---- citing in bodies ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("meta,locator,expected", [
-    (META_DE, "S. 12", "(Müller, 2020, S. 12)"),
-    (META_EN, "p. 12", "(Müller, 2020, p. 12)"),
-    (META_DE, "Abs. 4", "(Müller, 2020, Abs. 4)"),
-    (META_EN, "para. 4", "(Müller, 2020, para. 4)"),
-])
+@pytest.mark.parametrize(
+    "meta,locator,expected",
+    [
+        (META_DE, "S. 12", "(Müller, 2020, S. 12)"),
+        (META_EN, "p. 12", "(Müller, 2020, p. 12)"),
+        (META_DE, "Abs. 4", "(Müller, 2020, Abs. 4)"),
+        (META_EN, "para. 4", "(Müller, 2020, para. 4)"),
+    ],
+)
 def test_locator_renders_per_style_and_language(make_dossier, meta, locator, expected):
-    root = make_dossier({"dossier.yaml": meta + SOURCES_YAML,
-                         "01-a.yaml": chapter(f"Erstens [@mueller, {locator}].")})
+    root = make_dossier({"dossier.yaml": meta + SOURCES_YAML, "01-a.yaml": chapter(f"Erstens [@mueller, {locator}].")})
     html = body_html(book_of(root))
     assert f'<a class="cite" href="#src-mueller">{expected}</a>' in html
 
 
 def test_several_sources_prefix_and_author_in_text(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML + """\
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN
+            + SOURCES_YAML
+            + """\
   - id: clerk
     type: email
     title: "Re: rails"
     author: "Marsh, Dorothy"
     date: "2019-03-04"
-""", "01-a.yaml": chapter("""\
+""",
+            "01-a.yaml": chapter("""\
     Both [see @mueller, p. 3; @clerk]. As @mueller [p. 7] says, and @mueller too.
     Write to someone@example.org; @nobody is a handle.
-    """)})
+    """),
+        }
+    )
     collector, book = check(root)
     assert collector.errors == []
     html = body_html(book)
@@ -241,12 +257,16 @@ def test_several_sources_prefix_and_author_in_text(make_dossier):
 
 def test_note_style_puts_the_citation_in_a_footnote_on_the_citing_page(make_dossier, tmp_path):
     filler = "\n\n".join(["Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 6] * 8)
-    root = make_dossier({
-        "dossier.yaml": META_DE + SOURCES_YAML + "citation_style: notes.csl\n",
-        "notes.csl": NOTE_STYLE,
-        "01-a.yaml": chapter(filler + "\n\nDer entscheidende Satz steht hier [@mueller, S. 12]. Ein zweiter "
-                             "Satz.[^1]\n\n[^1]: Eine gewöhnliche Fußnote.\n"),
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": META_DE + SOURCES_YAML + "citation_style: notes.csl\n",
+            "notes.csl": NOTE_STYLE,
+            "01-a.yaml": chapter(
+                filler + "\n\nDer entscheidende Satz steht hier [@mueller, S. 12]. Ein zweiter "
+                "Satz.[^1]\n\n[^1]: Eine gewöhnliche Fußnote.\n"
+            ),
+        }
+    )
     book = book_of(root)
     assert book.citation_class == "note"
     notes = [n.inline_html for n in book.chapters[0].footnotes["html"]]
@@ -283,30 +303,44 @@ ZOTERO_BIB = r"""
 	note = {Stra{\ss}e \& 50\,\%},
 }
 """
-SAME_AS_CSL_JSON = [{
-    "id": "mueller_ki_2024", "type": "article-journal",
-    "title": "Künstliche Intelligenz und OpenAI: Über die E-Mails – ein Überblick",
-    "title-short": "Künstliche Intelligenz",
-    "author": [{"family": "Müller", "given": "Jörg"}, {"family": "García", "given": "Ana"},
-               {"literal": "Société Générale"}],
-    "container-title": "Revue d'Économie", "issued": {"date-parts": [[2024, 3]]}, "page": "12–34",
-    "URL": "https://example.org/a_b?x=1&y=2", "accessed": {"date-parts": [[2024, 3, 9]]},
-    "note": "Straße & 50\u202f%", "abstract": "Zotero exports more than a style prints.",
-}]
+SAME_AS_CSL_JSON = [
+    {
+        "id": "mueller_ki_2024",
+        "type": "article-journal",
+        "title": "Künstliche Intelligenz und OpenAI: Über die E-Mails – ein Überblick",
+        "title-short": "Künstliche Intelligenz",
+        "author": [
+            {"family": "Müller", "given": "Jörg"},
+            {"family": "García", "given": "Ana"},
+            {"literal": "Société Générale"},
+        ],
+        "container-title": "Revue d'Économie",
+        "issued": {"date-parts": [[2024, 3]]},
+        "page": "12–34",
+        "URL": "https://example.org/a_b?x=1&y=2",
+        "accessed": {"date-parts": [[2024, 3, 9]]},
+        "note": "Straße & 50\u202f%",
+        "abstract": "Zotero exports more than a style prints.",
+    }
+]
 
 
 def _bib_dossier(make_dossier, name: str, file_name: str, content: str) -> Path:
-    return make_dossier({
-        "dossier.yaml": META_DE + f"bibliography: {file_name}\n",
-        file_name: content,
-        "01-a.yaml": chapter("Laut [@mueller_ki_2024, S. 14]."),
-    }, name=name)
+    return make_dossier(
+        {
+            "dossier.yaml": META_DE + f"bibliography: {file_name}\n",
+            file_name: content,
+            "01-a.yaml": chapter("Laut [@mueller_ki_2024, S. 14]."),
+        },
+        name=name,
+    )
 
 
 def test_csl_json_and_bibtex_give_the_same_appendix(make_dossier):
     from_bib = book_of(_bib_dossier(make_dossier, "bib", "library.bib", ZOTERO_BIB))
-    from_json = book_of(_bib_dossier(make_dossier, "json", "library.json",
-                                     json.dumps(SAME_AS_CSL_JSON, ensure_ascii=False, indent=2)))
+    from_json = book_of(
+        _bib_dossier(make_dossier, "json", "library.json", json.dumps(SAME_AS_CSL_JSON, ensure_ascii=False, indent=2))
+    )
     assert [s.entry_html for s in from_bib.sources] == [s.entry_html for s in from_json.sources]
     assert body_html(from_bib) == body_html(from_json)
 
@@ -314,23 +348,33 @@ def test_csl_json_and_bibtex_give_the_same_appendix(make_dossier):
 def test_zotero_bibtex_with_unicode_braces_and_latex_accents_renders_right(make_dossier):
     book = book_of(_bib_dossier(make_dossier, "bib", "library.bib", ZOTERO_BIB))
     entry = book.sources[0].entry_html
-    for words in ("Müller, J., García, A. und Société Générale (2024)",
-                  "„Künstliche Intelligenz und OpenAI: Über die E-Mails – ein Überblick“",
-                  "<i>Revue d'Économie</i>", "S. 12–34", "Straße &amp; 50\u202f%",
-                  '<a class="url" href="https://example.org/a_b?x=1&amp;y=2">https://example.org/a_b?x=1&amp;y=2</a>'):
+    for words in (
+        "Müller, J., García, A. und Société Générale (2024)",
+        "„Künstliche Intelligenz und OpenAI: Über die E-Mails – ein Überblick“",
+        "<i>Revue d'Économie</i>",
+        "S. 12–34",
+        "Straße &amp; 50\u202f%",
+        '<a class="url" href="https://example.org/a_b?x=1&amp;y=2">https://example.org/a_b?x=1&amp;y=2</a>',
+    ):
         assert words in entry, (words, entry)
     assert "{" not in entry and "\\" not in entry
     assert "(Müller, García und Société Générale, 2024, S. 14)" in body_html(book)
 
 
 def test_a_source_title_cannot_inject_markup(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + """\
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN
+            + """\
 sources:
   - id: evil
     type: webpage
     title: "<img src=x onerror=alert(1)> & co"
     url: "https://example.org/?a=1&b=<2>"
-""", "01-a.yaml": chapter("See [@evil, <b>bold</b>].")})
+""",
+            "01-a.yaml": chapter("See [@evil, <b>bold</b>]."),
+        }
+    )
     book = book_of(root)
     entry = book.sources[0].entry_html
     assert "<img" not in entry and "&lt;img src=x onerror=alert(1)&gt; &amp; co" in entry
@@ -341,17 +385,27 @@ sources:
 
 
 def test_unknown_id_in_a_body_is_located_at_the_citation(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML, "01-a.yaml": chapter("""\
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + SOURCES_YAML,
+            "01-a.yaml": chapter("""\
     First line.
     Then a claim [@mueler, p. 3] that cites a typo.
-    """)})
+    """),
+        }
+    )
     (error,) = diagnostics(root)
     assert error.startswith(f"{root / '01-a.yaml'}:4:16: error: body: @mueler names no source of the dossier")
     assert "did you mean 'mueller'?" in error
 
 
 def test_unknown_id_in_a_quote_and_an_event(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML, "01-a.yaml": chapter("Text.", """\
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + SOURCES_YAML,
+            "01-a.yaml": chapter(
+                "Text.",
+                """\
 quotes:
   - id: q
     speaker: Someone
@@ -361,7 +415,10 @@ events:
   - date: "2020"
     title: Something
     source: mueler
-""")})
+""",
+            ),
+        }
+    )
     errors = diagnostics(root)
     assert errors == [
         f"{root / '01-a.yaml'}:8:13: error: quotes[0].source: source 'nobody' names no source of the dossier "
@@ -372,16 +429,25 @@ events:
 
 
 def test_duplicate_ids_across_the_list_and_the_file(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML + "bibliography: refs.bib\n",
-                         "refs.bib": "\n@book{mueller,\n  title = {Another},\n  year = {2001},\n}\n",
-                         "01-a.yaml": chapter("[@mueller]")})
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + SOURCES_YAML + "bibliography: refs.bib\n",
+            "refs.bib": "\n@book{mueller,\n  title = {Another},\n  year = {2001},\n}\n",
+            "01-a.yaml": chapter("[@mueller]"),
+        }
+    )
     (error,) = diagnostics(root)
-    assert error.startswith(f"{root / 'refs.bib'}:1:1: error: sources: source id 'mueller' is used twice "
-                            f"(first at {root / 'dossier.yaml'}:5:9)")
+    assert error.startswith(
+        f"{root / 'refs.bib'}:1:1: error: sources: source id 'mueller' is used twice "
+        f"(first at {root / 'dossier.yaml'}:5:9)"
+    )
 
 
 def test_duplicate_keys_bad_dates_and_broken_entries_in_files(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + "bibliography: refs.bib\n", "refs.bib": """\
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + "bibliography: refs.bib\n",
+            "refs.bib": """\
 @book{a,
   title = {One},
   year = {2001},
@@ -396,7 +462,10 @@ def test_duplicate_keys_bad_dates_and_broken_entries_in_files(make_dossier):
 }
 @misc{c,
   title = {unclosed
-""", "01-a.yaml": chapter("[@a; @b]")})
+""",
+            "01-a.yaml": chapter("[@a; @b]"),
+        }
+    )
     errors = diagnostics(root)
     bib = root / "refs.bib"
     assert f"{bib}:5:1: error: a: BibTeX: entry key 'a' is used twice in the file" in errors
@@ -406,10 +475,14 @@ def test_duplicate_keys_bad_dates_and_broken_entries_in_files(make_dossier):
 
 
 def test_csl_json_errors_are_located(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + "bibliography: refs.json\n",
-                         "refs.json": '[\n  {"id": "a", "type": "book", "title": "A",\n'
-                                      '   "issued": {"date-parts": [[2018, 2, 30]]}}\n]\n',
-                         "01-a.yaml": chapter("[@a]")})
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + "bibliography: refs.json\n",
+            "refs.json": '[\n  {"id": "a", "type": "book", "title": "A",\n'
+            '   "issued": {"date-parts": [[2018, 2, 30]]}}\n]\n',
+            "01-a.yaml": chapter("[@a]"),
+        }
+    )
     (error,) = diagnostics(root)
     assert error == f"{root / 'refs.json'}:2:1: error: a: issued: 2018-2-30 is not a day of the calendar"
     (root / "refs.json").write_text('[{"id": "a", "type": "book",, "title": "A"}]')
@@ -418,8 +491,9 @@ def test_csl_json_errors_are_located(make_dossier):
 
 
 def test_bad_date_in_the_sources_list(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML.replace('"2020-03"', '"2020-13"'),
-                         "01-a.yaml": chapter("[@mueller]")})
+    root = make_dossier(
+        {"dossier.yaml": META_EN + SOURCES_YAML.replace('"2020-03"', '"2020-13"'), "01-a.yaml": chapter("[@mueller]")}
+    )
     (error,) = diagnostics(root)
     assert error.startswith(f"{root / 'dossier.yaml'}:10:11: error: sources[0].date: '2020-13' has no month 13")
 
@@ -439,11 +513,13 @@ def test_a_csl_file_outside_the_dossier_folder_is_refused(tmp_path, make_dossier
     outside.mkdir()
     (outside / "style.csl").write_text(NOTE_STYLE)
     for given in ("../elsewhere/style.csl", str(outside / "style.csl")):
-        root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {given}\n",
-                             "01-a.yaml": chapter("[@mueller]")})
+        root = make_dossier(
+            {"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {given}\n", "01-a.yaml": chapter("[@mueller]")}
+        )
         (error,) = diagnostics(root)
-        assert error.startswith(f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{given}' is outside the "
-                                "dossier folder")
+        assert error.startswith(
+            f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{given}' is outside the dossier folder"
+        )
     (root / "link.csl").symlink_to(outside / "style.csl")
     (root / "dossier.yaml").write_text(META_EN + SOURCES_YAML + "citation_style: link.csl\n")
     (error,) = diagnostics(root)
@@ -451,9 +527,13 @@ def test_a_csl_file_outside_the_dossier_folder_is_refused(tmp_path, make_dossier
 
 
 def test_a_file_that_is_not_a_csl_style(make_dossier):
-    root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML + "citation_style: style.csl\n",
-                         "style.csl": "<html><body>not a style</body></html>",
-                         "01-a.yaml": chapter("[@mueller]")})
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + SOURCES_YAML + "citation_style: style.csl\n",
+            "style.csl": "<html><body>not a style</body></html>",
+            "01-a.yaml": chapter("[@mueller]"),
+        }
+    )
     (error,) = diagnostics(root)
     assert "citation_style: 'style.csl' is not a CSL style" in error
 

@@ -22,8 +22,8 @@ from .appendices import APPENDICES, Appendix
 from .citations import SourceRef, SourceView
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
-from .sources import derive_sources
 from .sanitize import inspect, safe_link
+from .sources import derive_sources
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a small file can declare a huge canvas that every renderer would allocate

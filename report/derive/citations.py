@@ -57,19 +57,19 @@ def citation_plugin(md: MarkdownIt) -> None:
 
 def _bracket_rule(state: StateInline, silent: bool) -> bool:
     src, start = state.src, state.pos
-    if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start:start + 400]:
+    if src[start] != "[" or src.startswith("[^", start) or "@" not in src[start : start + 400]:
         return False
     end = src.find("]", start + 1)
-    if end < 0 or "[" in src[start + 1:end]:
+    if end < 0 or "[" in src[start + 1 : end]:
         return False
     if src.startswith("(", end + 1) or src.startswith("[", end + 1):  # a link or reference link, not a citation
         return False
-    items = _parse_items(src[start + 1:end])
+    items = _parse_items(src[start + 1 : end])
     if not items:
         return False
     if not silent:
         token = state.push("citation", "", 0)
-        token.content = src[start:end + 1]
+        token.content = src[start : end + 1]
         token.meta = {"items": items, "in_text": False, "offset": start}
     state.pos = end + 1
     return True
@@ -85,7 +85,7 @@ def _in_text_rule(state: StateInline, silent: bool) -> bool:
     end = match.end()
     while end > start + 1 and src[end - 1] in "-_":  # `@key-` : the dash is punctuation
         end -= 1
-    key = src[start + 1:end]
+    key = src[start + 1 : end]
     locator = ""
     bracket = re.match(r"[ \t]?\[([^\]\[@]*)\](?![(\[])", src[end:])
     if bracket:
@@ -108,17 +108,48 @@ def _parse_items(inner: str) -> tuple[CiteItem, ...]:
         rest = match.group("rest").strip()
         if rest and not rest.startswith(","):
             return ()
-        items.append(CiteItem(match.group("key"), " ".join(match.group("prefix").split()),
-                              " ".join(rest[1:].split()), bool(match.group("minus"))))
+        items.append(
+            CiteItem(
+                match.group("key"),
+                " ".join(match.group("prefix").split()),
+                " ".join(rest[1:].split()),
+                bool(match.group("minus")),
+            )
+        )
     return tuple(items)
 
 
 # ---- locators -----------------------------------------------------------------------------------------
 
 # CSL locator types; their words ("S.", "Seite", "p.", "pp.", "para.") come from the CSL locale files.
-LOCATOR_TYPES = ("page", "paragraph", "section", "chapter", "line", "note", "figure", "volume", "column",
-                 "verse", "part", "book", "issue", "folio", "table", "version", "appendix", "article-locator",
-                 "equation", "rule", "scene", "sub-verbo", "supplement", "timestamp", "title-locator", "opus")
+LOCATOR_TYPES = (
+    "page",
+    "paragraph",
+    "section",
+    "chapter",
+    "line",
+    "note",
+    "figure",
+    "volume",
+    "column",
+    "verse",
+    "part",
+    "book",
+    "issue",
+    "folio",
+    "table",
+    "version",
+    "appendix",
+    "article-locator",
+    "equation",
+    "rule",
+    "scene",
+    "sub-verbo",
+    "supplement",
+    "timestamp",
+    "title-locator",
+    "opus",
+)
 
 
 @dataclass(frozen=True)
@@ -158,7 +189,7 @@ def parse_locator(text: str, locale: str) -> Locator:
     for locale_name in dict.fromkeys((locale, "en-US")):
         for word, label in _locator_words(locale_name):
             if folded.startswith(word) and (len(text) == len(word) or not text[len(word)].isalpha()):
-                value = text[len(word):].strip()
+                value = text[len(word) :].strip()
                 if value:
                     return Locator(label, value)
     if re.match(r"^\d", text):
@@ -201,9 +232,13 @@ def _formatter() -> types.SimpleNamespace:
 
     return types.SimpleNamespace(
         preformat=lambda text: html.escape(str(text), quote=False),
-        Italic=wrap("<i>", "</i>"), Oblique=wrap("<i>", "</i>"), Bold=wrap("<b>", "</b>"),
-        Light=wrap('<span class="light">', "</span>"), Underline=wrap('<span class="underline">', "</span>"),
-        Superscript=wrap("<sup>", "</sup>"), Subscript=wrap("<sub>", "</sub>"),
+        Italic=wrap("<i>", "</i>"),
+        Oblique=wrap("<i>", "</i>"),
+        Bold=wrap("<b>", "</b>"),
+        Light=wrap('<span class="light">', "</span>"),
+        Underline=wrap('<span class="underline">', "</span>"),
+        Superscript=wrap("<sup>", "</sup>"),
+        Subscript=wrap("<sub>", "</sub>"),
         SmallCaps=wrap('<span class="small-caps">', "</span>"),
     )
 
@@ -279,8 +314,11 @@ class CitationEngine:
             from citeproc import formatter
 
             plain_style = CitationStylesStyle(str(self.style_path), locale=self.locale, validate=False)
-            self._plain = CitationStylesBibliography(plain_style, CiteProcJSON(
-                [{**csl, "id": self._keys[source_id]} for source_id, csl in self.records.items()]), formatter.plain)
+            self._plain = CitationStylesBibliography(
+                plain_style,
+                CiteProcJSON([{**csl, "id": self._keys[source_id]} for source_id, csl in self.records.items()]),
+                formatter.plain,
+            )
         except Exception as exc:  # citeproc-py raises many kinds for a style it cannot read
             raise StyleError(f"citeproc-py cannot use this style: {type(exc).__name__}: {str(exc)[:120]}") from None
         self.is_note = self.style.root.get("class") == "note"
@@ -327,10 +365,11 @@ class CitationEngine:
             else:  # a style without a bibliography: its citations, in order of citation
                 rendered = [""] * len(self.bibliography.keys)
         except Exception as exc:
-            raise StyleError(f"citeproc-py failed on the bibliography: {type(exc).__name__}: "
-                             f"{str(exc)[:120]}") from None
+            raise StyleError(
+                f"citeproc-py failed on the bibliography: {type(exc).__name__}: {str(exc)[:120]}"
+            ) from None
         out = []
-        for key, text in zip(self.bibliography.keys, rendered):
+        for key, text in zip(self.bibliography.keys, rendered, strict=True):
             source_id = by_key[key]
             text = text.strip() or html.escape(self.records[source_id].get("title", source_id), quote=False)
             note = self.records[source_id].get("note", "")
@@ -363,12 +402,15 @@ def link_url(entry_html: str, url: str) -> str:
 
 
 def who_short(csl: dict) -> str:
-    """The source's authors, short ('Müller', 'Müller & García', 'Okafor et al.'), else where it appeared or its title."""
+    """The authors, short ('Müller', 'Müller & García', 'Okafor et al.'), else where it appeared, else the title."""
     names = csl.get("author") or []
     families = [n.get("family") or n.get("literal") for n in names if n.get("family") or n.get("literal")]
     if families:
-        return families[0] if len(families) == 1 else (
-            f"{families[0]} & {families[1]}" if len(families) == 2 else f"{families[0]} et al.")
+        return (
+            families[0]
+            if len(families) == 1
+            else (f"{families[0]} & {families[1]}" if len(families) == 2 else f"{families[0]} et al.")
+        )
     title = csl.get("title-short") or csl.get("title", "")
     if csl.get("type") not in ("legal_case", "legislation", "bill", "treaty") and csl.get("container-title"):
         return csl["container-title"]

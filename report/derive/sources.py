@@ -11,12 +11,26 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import Collector, Location
-from ..source.bibliography import UNREADABLE
+from ..source.bibliography import UNREADABLE, SourceRecord
 from ..source.loader import LoadedChapter, LoadedDossier
-from .citations import (BackRef, CitationEngine, CitationHtml, CitationRef, CiteItem, SourceRef, SourceView, StyleError,
-                        csl_locale, default_style, short_form, who_short)
+from ..source.model import Event, Quote
+from .citations import (
+    BackRef,
+    CitationEngine,
+    CitationHtml,
+    CitationRef,
+    CiteItem,
+    SourceRef,
+    SourceView,
+    StyleError,
+    csl_locale,
+    default_style,
+    short_form,
+    who_short,
+)
 from .i18n import Language
 
 TIMELINE_ANCHOR = "timeline"
@@ -43,18 +57,21 @@ def event_anchor(loaded: LoadedChapter, index: int) -> str:
     return f"tl-{event.id or f'ev-{loaded.anchor}-{index + 1}'}"
 
 
-def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, language: Language,
-                   collector: Collector) -> CitedSources:
+def derive_sources(
+    dossier: LoadedDossier, parsed_bodies: list, markdown, language: Language, collector: Collector
+) -> CitedSources:
     """Check and render every citation; report unknown ids (errors) and unused sources (warnings)."""
     known = dossier.sources.ids
     broken = dossier.sources.broken_ids  # already reported where they are written
     if UNREADABLE in broken:  # the bibliography file could not be read: no citation can be checked
-        broken = broken | {item.key for p in parsed_bodies for ref in p.citations for item in ref.items} | {
-            e.source for c in dossier.chapters for e in (*c.model.quotes, *c.model.events) if e.source}
+        named = {item.key for p in parsed_bodies for ref in p.citations for item in ref.items}
+        named |= {q.source for c in dossier.chapters for q in c.model.quotes if q.source}
+        named |= {e.source for c in dossier.chapters for e in c.model.events if e.source}
+        broken = broken | named
     result = CitedSources()
     before = len(collector.errors)
     body_refs: list[tuple[LoadedChapter, CitationRef]] = []
-    for loaded, parsed in zip(dossier.chapters, parsed_bodies):
+    for loaded, parsed in zip(dossier.chapters, parsed_bodies, strict=True):
         lines = _file_lines(loaded.path)
         for ref in parsed.citations:
             missing = [item.key for item in ref.items if item.key not in known | broken]
@@ -67,29 +84,36 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
                 message = f"@{key} names no source of the dossier"
                 hint = _hint(key, known) or "add it to `sources` in dossier.yaml or to the bibliography file"
                 if ref.in_text:  # `@name` in running text may be a handle, not a citation: printed as written
-                    collector.warning(where, message + "; printed as written", field="body", hint=hint,
-                                      code="unknown-citation")
+                    collector.warning(
+                        where, message + "; printed as written", field="body", hint=hint, code="unknown-citation"
+                    )
                 else:
                     collector.error(where, message, field="body", hint=hint)
         for kind in ("quotes", "events"):
             for index, entry in enumerate(getattr(loaded.model, kind)):
                 if entry.source and entry.source not in known | broken:
-                    collector.error(loaded.doc.locate((kind, index, "source")),
-                                    f"source '{entry.source}' names no source of the dossier", field=f"{kind}[{index}].source",
-                                    hint=_hint(entry.source, known) or "add it to `sources` in dossier.yaml or to "
-                                    "the bibliography file")
+                    collector.error(
+                        loaded.doc.locate((kind, index, "source")),
+                        f"source '{entry.source}' names no source of the dossier",
+                        field=f"{kind}[{index}].source",
+                        hint=_hint(entry.source, known)
+                        or "add it to `sources` in dossier.yaml or to the bibliography file",
+                    )
     if not dossier.sources.records or len(collector.errors) > before:
         return result
 
     records = dossier.sources.records
     style = dossier.sources.style_path or default_style()
-    style_where = dossier.meta_doc.locate(("citation_style",)) if dossier.sources.style_path else \
-        Location(dossier.root / "dossier.yaml")
+    style_where = (
+        dossier.meta_doc.locate(("citation_style",))
+        if dossier.sources.style_path
+        else Location(dossier.root / "dossier.yaml")
+    )
     try:
-        engine = CitationEngine({r.id: r.csl for r in records}, {r.id: r.url for r in records}, style,
-                                csl_locale(language.tag))
-        narrative = CitationEngine({r.id: _without_names(r.csl) for r in records}, {}, style,
-                                   csl_locale(language.tag))
+        engine = CitationEngine(
+            {r.id: r.csl for r in records}, {r.id: r.url for r in records}, style, csl_locale(language.tag)
+        )
+        narrative = CitationEngine({r.id: _without_names(r.csl) for r in records}, {}, style, csl_locale(language.tag))
     except StyleError as exc:
         collector.error(style_where, str(exc), field="citation_style")
         return result
@@ -98,7 +122,8 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
     # register in reading order, then render (citeproc-py numbers and disambiguates on registration)
     places: dict[str, list[BackRef]] = {}
     pending_body = []
-    pending_refs: list[tuple[str, object, object, SourceRef | None]] = []
+    pending_quotes: list[tuple[Quote, Any]] = []  # (quote, its citation)
+    pending_events: list[tuple[tuple[str, int], Event, Any]] = []  # ((chapter id, index), event, citation)
     used: set[str] = set()
     number_of = {c.anchor: n for n, c in enumerate(dossier.chapters, start=1)}
     for loaded in dossier.chapters:
@@ -116,17 +141,20 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
         for quote in loaded.model.quotes:
             if quote.source:
                 citation = engine.citation((CiteItem(quote.source, locator=quote.locator or ""),))
-                pending_refs.append(("quote", quote.id, citation, None))
+                pending_quotes.append((quote, citation))
                 used.add(quote.source)
                 _add_place(places, quote.source, BackRef(f"q-{quote.id}", chapter_anchor, label))
     for loaded in dossier.chapters:
         for index, event in enumerate(loaded.model.events):
             if event.source:
                 citation = engine.citation((CiteItem(event.source, locator=event.locator or ""),))
-                pending_refs.append(("event", (loaded.anchor, index), citation, None))
+                pending_events.append(((loaded.anchor, index), event, citation))
                 used.add(event.source)
-                _add_place(places, event.source, BackRef(event_anchor(loaded, index), TIMELINE_ANCHOR,
-                                                         language.strings["timeline"]))
+                _add_place(
+                    places,
+                    event.source,
+                    BackRef(event_anchor(loaded, index), TIMELINE_ANCHOR, language.strings["timeline"]),
+                )
 
     by_id = {r.id: r for r in records}
     try:
@@ -142,32 +170,41 @@ def derive_sources(dossier: LoadedDossier, parsed_bodies: list, markdown, langua
             result.citations[ref.anchor] = CitationHtml(text, source_anchor(first), note, who if note else "")
             if note:
                 note_anchors[ref.anchor] = who if ref.in_text else ""
-        for kind, key, citation, _ in pending_refs:
-            text = engine.render(citation)
-            entry = (next(q for c in dossier.chapters for q in c.model.quotes if q.id == key) if kind == "quote"
-                     else _event(dossier, key))
-            view = SourceRef(source_anchor(entry.source), short_form(by_id[entry.source].csl), entry.locator or "",
-                             text)
-            (result.quote_sources if kind == "quote" else result.event_sources)[key] = view
+        for quote, citation in pending_quotes:
+            result.quote_sources[quote.id] = _source_ref(
+                quote.source or "", quote.locator, engine.render(citation), by_id
+            )
+        for key, event, citation in pending_events:
+            result.event_sources[key] = _source_ref(event.source or "", event.locator, engine.render(citation), by_id)
         entries = engine.entries()
     except StyleError as exc:
         collector.error(style_where, str(exc), field="citation_style")
         return result
 
     if engine.is_note:
-        for loaded, parsed in zip(dossier.chapters, parsed_bodies):
+        for parsed in parsed_bodies:
             anchors = {ref.anchor: note_anchors[ref.anchor] for ref in parsed.citations if ref.anchor in note_anchors}
             if anchors:
                 markdown.citations_as_notes(parsed, anchors)
 
     result.sources = tuple(
-        SourceView(source_id, source_anchor(source_id), entry_html, short_form(by_id[source_id].csl),
-                   tuple(places.get(source_id, ())))
-        for source_id, entry_html in entries)
+        SourceView(
+            source_id,
+            source_anchor(source_id),
+            entry_html,
+            short_form(by_id[source_id].csl),
+            tuple(places.get(source_id, ())),
+        )
+        for source_id, entry_html in entries
+    )
     for record in records:
         if record.id not in used:
-            collector.warning(record.location, f"source '{record.id}' is cited nowhere; it is left out of the "
-                              "sources appendix", field="sources", code="unused-source")
+            collector.warning(
+                record.location,
+                f"source '{record.id}' is cited nowhere; it is left out of the sources appendix",
+                field="sources",
+                code="unused-source",
+            )
     return result
 
 
@@ -178,15 +215,23 @@ def _add_place(places: dict[str, list[BackRef]], source_id: str, ref: BackRef) -
         existing.append(ref)
 
 
-def _event(dossier: LoadedDossier, key: tuple[str, int]):
-    chapter = next(c for c in dossier.chapters if c.anchor == key[0])
-    return chapter.model.events[key[1]]
+def _source_ref(source_id: str, locator: str | None, cited_html: str, by_id: dict[str, SourceRecord]) -> SourceRef:
+    return SourceRef(source_anchor(source_id), short_form(by_id[source_id].csl), locator or "", cited_html)
 
 
 def _without_names(csl: dict) -> dict:
     """The item as a narrative citation's parenthesis shows it: no author or title, so only year and locator."""
-    dropped = {"author", "editor", "translator", "title", "title-short", "container-title", "publisher",
-               "recipient", "authority"}
+    dropped = {
+        "author",
+        "editor",
+        "translator",
+        "title",
+        "title-short",
+        "container-title",
+        "publisher",
+        "recipient",
+        "authority",
+    }
     return {k: v for k, v in csl.items() if k not in dropped}
 
 

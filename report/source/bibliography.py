@@ -29,36 +29,114 @@ UNREADABLE = "*"  # in Sources.broken_ids: the bibliography file could not be re
 
 # CSL variables kept from a CSL-JSON file (others, e.g. Zotero's `abstract`, are dropped: never printed)
 _CSL_TEXT = {
-    "title", "title-short", "container-title", "container-title-short", "collection-title", "publisher",
-    "publisher-place", "authority", "number", "volume", "issue", "page", "edition", "genre", "medium",
-    "URL", "DOI", "ISBN", "ISSN", "note", "archive", "archive_location", "event", "event-place", "section",
-    "references", "language", "version", "status", "chapter-number", "number-of-pages", "dimensions",
-    "source", "call-number", "jurisdiction",
+    "title",
+    "title-short",
+    "container-title",
+    "container-title-short",
+    "collection-title",
+    "publisher",
+    "publisher-place",
+    "authority",
+    "number",
+    "volume",
+    "issue",
+    "page",
+    "edition",
+    "genre",
+    "medium",
+    "URL",
+    "DOI",
+    "ISBN",
+    "ISSN",
+    "note",
+    "archive",
+    "archive_location",
+    "event",
+    "event-place",
+    "section",
+    "references",
+    "language",
+    "version",
+    "status",
+    "chapter-number",
+    "number-of-pages",
+    "dimensions",
+    "source",
+    "call-number",
+    "jurisdiction",
 }
-_CSL_NAMES = {"author", "editor", "translator", "recipient", "interviewer", "container-author", "director",
-              "collection-editor", "composer", "illustrator", "reviewed-author"}
+_CSL_NAMES = {
+    "author",
+    "editor",
+    "translator",
+    "recipient",
+    "interviewer",
+    "container-author",
+    "director",
+    "collection-editor",
+    "composer",
+    "illustrator",
+    "reviewed-author",
+}
 _CSL_DATES = {"issued", "accessed", "event-date", "original-date", "submitted"}
 
 _BIBTEX_TYPES = {
-    "article": "article-journal", "book": "book", "booklet": "pamphlet", "inbook": "chapter",
-    "incollection": "chapter", "inproceedings": "paper-conference", "conference": "paper-conference",
-    "manual": "report", "mastersthesis": "thesis", "phdthesis": "thesis", "thesis": "thesis",
-    "misc": "document", "online": "webpage", "electronic": "webpage", "www": "webpage",
-    "techreport": "report", "report": "report", "unpublished": "manuscript", "letter": "personal_communication",
-    "jurisdiction": "legal_case", "legislation": "legislation", "newspaper": "article-newspaper",
-    "periodical": "article-magazine", "dataset": "dataset", "software": "software",
+    "article": "article-journal",
+    "book": "book",
+    "booklet": "pamphlet",
+    "inbook": "chapter",
+    "incollection": "chapter",
+    "inproceedings": "paper-conference",
+    "conference": "paper-conference",
+    "manual": "report",
+    "mastersthesis": "thesis",
+    "phdthesis": "thesis",
+    "thesis": "thesis",
+    "misc": "document",
+    "online": "webpage",
+    "electronic": "webpage",
+    "www": "webpage",
+    "techreport": "report",
+    "report": "report",
+    "unpublished": "manuscript",
+    "letter": "personal_communication",
+    "jurisdiction": "legal_case",
+    "legislation": "legislation",
+    "newspaper": "article-newspaper",
+    "periodical": "article-magazine",
+    "dataset": "dataset",
+    "software": "software",
 }
 _ENTRYSUBTYPES = {"newspaper": "article-newspaper", "magazine": "article-magazine"}
 _BIBTEX_TEXT = {
-    "title": "title", "shorttitle": "title-short", "journal": "container-title", "journaltitle": "container-title",
-    "booktitle": "container-title", "publisher": "publisher", "institution": "publisher", "school": "publisher",
-    "organization": "publisher", "address": "publisher-place", "location": "publisher-place",
-    "volume": "volume", "pages": "page", "edition": "edition", "note": "note", "series": "collection-title",
-    "howpublished": "container-title", "type": "genre", "isbn": "ISBN", "issn": "ISSN", "language": "language",
-    "court": "authority", "annote": "",
+    "title": "title",
+    "shorttitle": "title-short",
+    "journal": "container-title",
+    "journaltitle": "container-title",
+    "booktitle": "container-title",
+    "publisher": "publisher",
+    "institution": "publisher",
+    "school": "publisher",
+    "organization": "publisher",
+    "address": "publisher-place",
+    "location": "publisher-place",
+    "volume": "volume",
+    "pages": "page",
+    "edition": "edition",
+    "note": "note",
+    "series": "collection-title",
+    "howpublished": "container-title",
+    "type": "genre",
+    "isbn": "ISBN",
+    "issn": "ISSN",
+    "language": "language",
+    "court": "authority",
+    "annote": "",
 }
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                      "nov", "dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +171,9 @@ def load_sources(root: Path, meta: DossierMeta, meta_doc: YamlDocument, collecto
     records: list[SourceRecord] = []
     broken: set[str] = set()
     for index, entry in enumerate(meta.sources):
-        records.append(SourceRecord(entry.id, entry_to_csl(entry), meta_doc.locate(("sources", index, "id")),
-                                    entry.url or ""))
+        records.append(
+            SourceRecord(entry.id, entry_to_csl(entry), meta_doc.locate(("sources", index, "id")), entry.url or "")
+        )
     if meta.bibliography:
         path = _inside(root, meta.bibliography, meta_doc, ("bibliography",), collector)
         before = len(collector.errors)
@@ -107,8 +186,9 @@ def load_sources(root: Path, meta: DossierMeta, meta_doc: YamlDocument, collecto
     for record in records:
         first = seen.get(record.id.casefold())
         if first is not None:
-            collector.error(record.location, f"source id '{record.id}' is used twice (first at {first.location})",
-                            field="sources")
+            collector.error(
+                record.location, f"source id '{record.id}' is used twice (first at {first.location})", field="sources"
+            )
             continue
         seen[record.id.casefold()] = record
         unique.append(record)
@@ -124,9 +204,15 @@ def load_sources(root: Path, meta: DossierMeta, meta_doc: YamlDocument, collecto
 def entry_to_csl(entry: SourceEntry) -> dict[str, Any]:
     """A `sources` entry of dossier.yaml as a CSL-JSON item."""
     item: dict[str, Any] = {"type": entry.type, "title": entry.title}
-    for key, variable in (("title_short", "title-short"), ("container", "container-title"),
-                          ("publisher", "publisher"), ("authority", "authority"), ("number", "number"),
-                          ("url", "URL"), ("note", "note")):
+    for key, variable in (
+        ("title_short", "title-short"),
+        ("container", "container-title"),
+        ("publisher", "publisher"),
+        ("authority", "authority"),
+        ("number", "number"),
+        ("url", "URL"),
+        ("note", "note"),
+    ):
         value = getattr(entry, key)
         if value:
             item[variable] = value
@@ -135,9 +221,9 @@ def entry_to_csl(entry: SourceEntry) -> dict[str, Any]:
         if names:
             item[key] = [_yaml_name(n) for n in names]
     for key, variable in (("date", "issued"), ("accessed", "accessed")):
-        value: PartialDate | None = getattr(entry, key)
-        if value:
-            item[variable] = {"date-parts": [[p for p in (value.year, value.month, value.day) if p]]}
+        when: PartialDate | None = getattr(entry, key)
+        if when:
+            item[variable] = {"date-parts": [[p for p in (when.year, when.month, when.day) if p]]}
     return item
 
 
@@ -153,8 +239,9 @@ def _yaml_name(name: str) -> dict[str, str]:
 # ---- bibliography files -------------------------------------------------------------------------------
 
 
-def read_bibliography(path: Path, collector: Collector, *, display: Path | None = None,
-                      broken: set[str] | None = None) -> list[SourceRecord]:
+def read_bibliography(
+    path: Path, collector: Collector, *, display: Path | None = None, broken: set[str] | None = None
+) -> list[SourceRecord]:
     """Read a CSL-JSON or BibTeX file; every problem is located by file:line and the entry's key."""
     shown = display or path
     try:
@@ -173,8 +260,9 @@ def read_bibliography(path: Path, collector: Collector, *, display: Path | None 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        collector.error(Location(shown, line, 1), f"bibliography is not UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                        "export it as UTF-8")
+        collector.error(
+            Location(shown, line, 1), f"bibliography is not UTF-8 (byte 0x{raw[exc.start]:02x}); export it as UTF-8"
+        )
         return []
     suffix = path.suffix.lower()
     broken = broken if broken is not None else set()
@@ -186,8 +274,9 @@ def read_bibliography(path: Path, collector: Collector, *, display: Path | None 
         return records
     if suffix in (".bib", ".bibtex"):
         return _read_bibtex(text, shown, collector, broken)
-    collector.error(Location(shown), f"unknown bibliography format '{path.suffix}': give a CSL-JSON (.json) or "
-                    "BibTeX (.bib) file")
+    collector.error(
+        Location(shown), f"unknown bibliography format '{path.suffix}': give a CSL-JSON (.json) or BibTeX (.bib) file"
+    )
     return []
 
 
@@ -203,7 +292,7 @@ def _read_csl_json(text: str, path: Path, collector: Collector, broken: set[str]
     if isinstance(data, dict) and isinstance(data.get("items"), list):  # some exporters wrap the list
         data = data["items"]
     if not isinstance(data, list):
-        collector.error(Location(path, 1, 1), "CSL-JSON: expected a list of items ([{\"id\": ..., \"type\": ...}])")
+        collector.error(Location(path, 1, 1), 'CSL-JSON: expected a list of items ([{"id": ..., "type": ...}])')
         return []
     # an item's line: where its "id" is written (json has no positions; ids are found in order)
     id_lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'"id"\s*:', text)]
@@ -217,8 +306,11 @@ def _read_csl_json(text: str, path: Path, collector: Collector, broken: set[str]
         key = item.get("id")
         key = str(key) if isinstance(key, (str, int)) and not isinstance(key, bool) else ""
         if not key or not _ID_RE.match(key):
-            collector.error(where, f"CSL-JSON item {index + 1}: id {key!r} is not a valid id: start with a letter, "
-                            "then letters, digits, '-' or '_'")
+            collector.error(
+                where,
+                f"CSL-JSON item {index + 1}: id {key!r} is not a valid id: start with a letter, "
+                "then letters, digits, '-' or '_'",
+            )
             continue
         csl, problems = _clean_csl(item)
         for problem in problems:
@@ -249,8 +341,9 @@ def _clean_csl(item: dict) -> tuple[dict[str, Any], list[str]]:
         elif key in _CSL_NAMES:
             names = _csl_names(value)
             if names is None:
-                problems.append(f"'{key}' must be a list of names ({{\"family\": ..., \"given\": ...}} or "
-                                "{\"literal\": ...})")
+                problems.append(
+                    f'\'{key}\' must be a list of names ({{"family": ..., "given": ...}} or {{"literal": ...}})'
+                )
             elif names:
                 csl[key] = names
         elif key in _CSL_DATES:
@@ -271,9 +364,13 @@ def _csl_names(value: Any) -> list[dict[str, str]] | None:
     for name in value:
         if not isinstance(name, dict):
             return None
-        kept = {k: str(v).strip() for k, v in name.items()
-                if k in ("family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle")
-                and isinstance(v, (str, int)) and str(v).strip()}
+        kept = {
+            k: str(v).strip()
+            for k, v in name.items()
+            if k in ("family", "given", "literal", "suffix", "dropping-particle", "non-dropping-particle")
+            and isinstance(v, (str, int))
+            and str(v).strip()
+        }
         if "literal" in kept:
             kept = {"literal": kept["literal"]}
         if not kept.get("family") and not kept.get("literal"):
@@ -327,8 +424,12 @@ def _date_parts_checked(numbers: list[int]) -> tuple[list[int], str]:
 def _checked_url(csl: dict, where: Location, key: str, collector: Collector) -> str:
     url = csl.get("URL", "")
     if url and not re.match(r"^https?://\S+$", url, re.IGNORECASE):
-        collector.warning(where, f"{key}: URL '{url[:80]}' is not an http(s) address; it is printed, not linked",
-                          field=key, code="source-url")
+        collector.warning(
+            where,
+            f"{key}: URL '{url[:80]}' is not an http(s) address; it is printed, not linked",
+            field=key,
+            code="source-url",
+        )
         return ""
     return url
 
@@ -345,18 +446,22 @@ def _read_bibtex(text: str, path: Path, collector: Collector, broken: set[str]) 
         if type(block).__name__ == "DuplicateBlockKeyBlock":
             collector.error(where, f"BibTeX: entry key '{key}' is used twice in the file", field=str(key))
         else:
-            head = block.raw.strip().splitlines()[0][:60] if block.raw.strip() else ""
+            raw = block.raw or ""
+            head = raw.strip().splitlines()[0][:60] if raw.strip() else ""
             found = re.match(r"@\w+\s*[{(]\s*([^,\s]+)", head)
             if found:
                 broken.add(found.group(1))
             collector.error(where, f"BibTeX: cannot read the entry '{head}' (an unclosed brace or quote?)")
     records = []
     for entry in library.entries:
-        where = Location(path, entry.start_line + 1, 1)
+        where = Location(path, (entry.start_line or 0) + 1, 1)
         key = entry.key
         if not _ID_RE.match(key):
-            collector.error(where, f"BibTeX: entry key '{key}' is not a valid id: start with a letter, then letters, "
-                            "digits, '-' or '_'", field=key)
+            collector.error(
+                where,
+                f"BibTeX: entry key '{key}' is not a valid id: start with a letter, then letters, digits, '-' or '_'",
+                field=key,
+            )
             continue
         fields = {f.key.lower(): f for f in entry.fields}
         kind = _BIBTEX_TYPES.get(entry.entry_type.lower(), "document")
@@ -364,7 +469,7 @@ def _read_bibtex(text: str, path: Path, collector: Collector, broken: set[str]) 
         if subtype is not None and str(subtype.value).lower() in _ENTRYSUBTYPES:
             kind = _ENTRYSUBTYPES[str(subtype.value).lower()]
         csl: dict[str, Any] = {"type": kind}
-        problems = []
+        problems: list[tuple[Any, str]] = []  # (the bibtexparser field at fault, or None; what is wrong)
         for name, variable in _BIBTEX_TEXT.items():
             if name in fields and variable and variable not in csl:
                 value = _latex(str(fields[name].value))
@@ -428,8 +533,13 @@ def _bibtex_issued(fields: dict) -> tuple[list[int], str, object]:
 
 
 def _bibtex_name(parts) -> dict[str, str]:
-    if not parts.first and not parts.von and len(parts.last) == 1 and parts.last[0].startswith("{") \
-            and parts.last[0].endswith("}"):
+    if (
+        not parts.first
+        and not parts.von
+        and len(parts.last) == 1
+        and parts.last[0].startswith("{")
+        and parts.last[0].endswith("}")
+    ):
         return {"literal": _latex(parts.last[0])}  # {Société Générale}: an organisation, one name
     name = {}
     if parts.last:
@@ -472,8 +582,9 @@ def _inside(root: Path, name: str, doc: YamlDocument, loc: tuple, collector: Col
         return None
     # containment first: the answer must not tell whether a file outside the folder exists
     if Path(name).is_absolute() or not resolved.is_relative_to(root.resolve()):
-        collector.error(where, f"'{name}' is outside the dossier folder; {key} files are read only from there",
-                        field=key)
+        collector.error(
+            where, f"'{name}' is outside the dossier folder; {key} files are read only from there", field=key
+        )
         return None
     if not resolved.exists():
         collector.error(where, f"file '{name}' not found", field=key)
@@ -502,16 +613,22 @@ def _style_file(root: Path, name: str, doc: YamlDocument, collector: Collector) 
     try:
         tree = etree.parse(str(path), parser)
     except (etree.XMLSyntaxError, OSError) as exc:
-        collector.error(where, f"'{name}' is not a readable CSL style: {str(exc).splitlines()[0][:120]}",
-                        field="citation_style")
+        collector.error(
+            where, f"'{name}' is not a readable CSL style: {str(exc).splitlines()[0][:120]}", field="citation_style"
+        )
         return None
     style = tree.getroot()
     if etree.QName(style).localname != "style" or style.get("class") not in ("in-text", "note"):
-        collector.error(where, f"'{name}' is not a CSL style (no <style class=\"in-text|note\">)",
-                        field="citation_style")
+        collector.error(
+            where, f"'{name}' is not a CSL style (no <style class=\"in-text|note\">)", field="citation_style"
+        )
         return None
     if style.find("{http://purl.org/net/xbiblio/csl}citation") is None:
-        collector.error(where, f"'{name}' is a dependent CSL style (it only names another one); download the "
-                        "independent style it points to", field="citation_style")
+        collector.error(
+            where,
+            f"'{name}' is a dependent CSL style (it only names another one); download the "
+            "independent style it points to",
+            field="citation_style",
+        )
         return None
     return path
