@@ -538,6 +538,24 @@ def test_a_file_that_is_not_a_csl_style(make_dossier):
     assert "citation_style: 'style.csl' is not a CSL style" in error
 
 
+def test_a_style_with_entities_is_refused_before_citeproc_reads_it(tmp_path, make_dossier):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-LINE")
+    style = NOTE_STYLE.replace(
+        '<?xml version="1.0" encoding="utf-8"?>\n',
+        f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE style [<!ENTITY s SYSTEM "file://{secret}">]>\n',
+    ).replace("<title>Test notes</title>", "<title>&s;</title>")
+    root = make_dossier(
+        {
+            "dossier.yaml": META_EN + SOURCES_YAML + "citation_style: evil.csl\n",
+            "evil.csl": style,
+            "01-a.yaml": chapter("[@mueller]"),
+        }
+    )
+    (error,) = diagnostics(root)
+    assert "'evil.csl' has a DOCTYPE; CSL styles have none" in error and "TOP-SECRET" not in error
+
+
 def test_unused_source_is_a_warning_in_check(make_dossier, capsys):
     root = make_dossier({"dossier.yaml": META_EN + SOURCES_YAML, "01-a.yaml": chapter("No citation.")})
     assert main(["check", str(root)]) == 0

@@ -617,6 +617,12 @@ def _style_file(root: Path, name: str, doc: YamlDocument, collector: Collector) 
             where, f"'{name}' is not a readable CSL style: {str(exc).splitlines()[0][:120]}", field="citation_style"
         )
         return None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        # citeproc-py parses the file again with entities on: a DOCTYPE could pull in another file
+        collector.error(
+            where, f"'{name}' has a DOCTYPE; CSL styles have none (entities are not read)", field="citation_style"
+        )
+        return None
     style = tree.getroot()
     if etree.QName(style).localname != "style" or style.get("class") not in ("in-text", "note"):
         collector.error(
