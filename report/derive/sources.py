@@ -113,7 +113,13 @@ def derive_sources(
         engine = CitationEngine(
             {r.id: r.csl for r in records}, {r.id: r.url for r in records}, style, csl_locale(language.tag)
         )
-        narrative = CitationEngine({r.id: _without_names(r.csl) for r in records}, {}, style, csl_locale(language.tag))
+        # `@key` in an author-date style: "Müller (2020, S. 12)"; the parenthesis comes from the same style,
+        # given the items without their names and titles (citeproc-py cannot suppress the author)
+        narrative = None
+        if any(ref.in_text for _, ref in body_refs):
+            narrative = CitationEngine(
+                {r.id: _without_names(r.csl) for r in records}, {}, style, csl_locale(language.tag)
+            )
     except StyleError as exc:
         collector.error(style_where, str(exc), field="citation_style")
         return result
@@ -133,7 +139,7 @@ def derive_sources(
             if chapter_loaded is not loaded:
                 continue
             citation = engine.citation(ref.items)
-            extra = narrative.citation(ref.items) if ref.in_text else None
+            extra = narrative.citation(ref.items) if narrative is not None and ref.in_text else None
             pending_body.append((ref, citation, extra))
             for item in ref.items:
                 used.add(item.key)
@@ -165,6 +171,7 @@ def derive_sources(
             note = engine.is_note and not ref.in_footnote
             who = html.escape(who_short(by_id[first].csl), quote=False) if ref.in_text else ""
             if ref.in_text and not engine.is_note:  # Müller (2020, S. 12)
+                assert narrative is not None
                 text = f"{who} {narrative.render(extra)}"
             # a note style names the author of `@key` in the text and cites in the note
             result.citations[ref.anchor] = CitationHtml(text, source_anchor(first), note, who if note else "")
