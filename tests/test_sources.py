@@ -241,7 +241,7 @@ def test_several_sources_prefix_and_author_in_text(make_dossier):
     date: "2019-03-04"
 """,
             "01-a.yaml": chapter("""\
-    Both [see @mueller, p. 3; @clerk]. As @mueller [p. 7] says, and @mueller too.
+    Both [see @mueller, p. 3; @clerk]. As @mueller [p. 7] says, and @mueller too [-@clerk].
     Write to someone@example.org; @nobody is a handle.
     """),
         }
@@ -251,6 +251,7 @@ def test_several_sources_prefix_and_author_in_text(make_dossier):
     html = body_html(book)
     assert "(Marsh, 2019; see Müller, 2020, p. 3)" in html  # Harvard sorts the items of a citation
     assert "Müller (2020, p. 7)" in html and "Müller (2020)" in html
+    assert '<a class="cite" href="#src-clerk">(2019)</a>' in html  # [-@clerk]: the author is in the sentence
     assert "someone@example.org" in html and "@nobody is a handle" in html
     assert [d.code for d in collector.warnings] == ["unknown-citation"]
 

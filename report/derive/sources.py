@@ -116,7 +116,7 @@ def derive_sources(
         # `@key` in an author-date style: "Müller (2020, S. 12)"; the parenthesis comes from the same style,
         # given the items without their names and titles (citeproc-py cannot suppress the author)
         narrative = None
-        if any(ref.in_text for _, ref in body_refs):
+        if any(_without_author(ref) for _, ref in body_refs):
             narrative = CitationEngine(
                 {r.id: _without_names(r.csl) for r in records}, {}, style, csl_locale(language.tag)
             )
@@ -139,7 +139,7 @@ def derive_sources(
             if chapter_loaded is not loaded:
                 continue
             citation = engine.citation(ref.items)
-            extra = narrative.citation(ref.items) if narrative is not None and ref.in_text else None
+            extra = narrative.citation(ref.items) if narrative is not None and _without_author(ref) else None
             pending_body.append((ref, citation, extra))
             for item in ref.items:
                 used.add(item.key)
@@ -170,9 +170,9 @@ def derive_sources(
             first = ref.items[0].key
             note = engine.is_note and not ref.in_footnote
             who = html.escape(who_short(by_id[first].csl), quote=False) if ref.in_text else ""
-            if ref.in_text and not engine.is_note:  # Müller (2020, S. 12)
+            if _without_author(ref) and not engine.is_note:  # Müller (2020, S. 12); [-@key]: (2020)
                 assert narrative is not None
-                text = f"{who} {narrative.render(extra)}"
+                text = f"{who} {narrative.render(extra)}".strip()
             # a note style names the author of `@key` in the text and cites in the note
             result.citations[ref.anchor] = CitationHtml(text, source_anchor(first), note, who if note else "")
             if note:
@@ -224,6 +224,11 @@ def _add_place(places: dict[str, list[BackRef]], source_id: str, ref: BackRef) -
 
 def _source_ref(source_id: str, locator: str | None, cited_html: str, by_id: dict[str, SourceRecord]) -> SourceRef:
     return SourceRef(source_anchor(source_id), short_form(by_id[source_id].csl), locator or "", cited_html)
+
+
+def _without_author(ref: CitationRef) -> bool:
+    """`@key` in the text, or `[-@key]`: the parenthesis without the author (an author-date style)."""
+    return ref.in_text or all(item.suppress_author for item in ref.items)
 
 
 def _without_names(csl: dict) -> dict:
