@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from report.cli import main
@@ -584,3 +587,25 @@ def test_schema_and_new_know_the_source_keys(tmp_path, capsys):
         collector, book = check(folder)
         assert collector.diagnostics == []
         assert len(book.sources) == 1 and book.sources[0].backrefs
+
+
+# ---- whatever a body holds around @ and brackets: text or a located finding, never a crash ------------
+
+_PIECES = st.sampled_from(["@mueller", "@nobody", "[@mueller", "]", "[", "; ", ", p. 3", "-@", "@", "x@y.org",
+                           "[see @mueller, S. 4; @mueller]", "[^1]", "`@code`", "\\@", " ", "\n", "Wort", "ü", "("])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_any_body_around_citations_is_text_or_a_located_finding(body):
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        (root / "dossier.yaml").write_text(META_EN + SOURCES_YAML, encoding="utf-8")
+        (root / "01-a.yaml").write_text(f"title: A\nbody: {json.dumps(body + ' end')}\n", encoding="utf-8")
+        collector, book = check(root)
+        for finding in collector.diagnostics:
+            assert finding.location.path.name in ("01-a.yaml", "dossier.yaml"), finding.format()
+            assert finding.location.line >= 1, finding.format()
+        if book is not None:
+            text = re.sub(r"<[^>]+>", "", body_html(book))
+            assert "end" in text  # nothing after a citation is lost
