@@ -516,13 +516,13 @@ def test_a_csl_file_outside_the_dossier_folder_is_refused(tmp_path, make_dossier
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "style.csl").write_text(NOTE_STYLE)
-    for given in ("../elsewhere/style.csl", str(outside / "style.csl")):
+    for written in ("../elsewhere/style.csl", str(outside / "style.csl")):
         root = make_dossier(
-            {"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {given}\n", "01-a.yaml": chapter("[@mueller]")}
+            {"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {written}\n", "01-a.yaml": chapter("[@mueller]")}
         )
         (error,) = diagnostics(root)
         assert error.startswith(
-            f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{given}' is outside the dossier folder"
+            f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{written}' is outside the dossier folder"
         )
     (root / "link.csl").symlink_to(outside / "style.csl")
     (root / "dossier.yaml").write_text(META_EN + SOURCES_YAML + "citation_style: link.csl\n")
