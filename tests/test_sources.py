@@ -516,13 +516,13 @@ def test_a_csl_file_outside_the_dossier_folder_is_refused(tmp_path, make_dossier
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "style.csl").write_text(NOTE_STYLE)
-    for written in ("../elsewhere/style.csl", str(outside / "style.csl")):
+    for path in ("../elsewhere/style.csl", str(outside / "style.csl")):
         root = make_dossier(
-            {"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {written}\n", "01-a.yaml": chapter("[@mueller]")}
+            {"dossier.yaml": META_EN + SOURCES_YAML + f"citation_style: {path}\n", "01-a.yaml": chapter("[@mueller]")}
         )
         (error,) = diagnostics(root)
         assert error.startswith(
-            f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{written}' is outside the dossier folder"
+            f"{root / 'dossier.yaml'}:11:17: error: citation_style: '{path}' is outside the dossier folder"
         )
     (root / "link.csl").symlink_to(outside / "style.csl")
     (root / "dossier.yaml").write_text(META_EN + SOURCES_YAML + "citation_style: link.csl\n")
@@ -591,8 +591,29 @@ def test_schema_and_new_know_the_source_keys(tmp_path, capsys):
 
 # ---- whatever a body holds around @ and brackets: text or a located finding, never a crash ------------
 
-_PIECES = st.sampled_from(["@mueller", "@nobody", "[@mueller", "]", "[", "; ", ", p. 3", "-@", "@", "x@y.org",
-                           "[see @mueller, S. 4; @mueller]", "[^1]", "`@code`", "\\@", " ", "\n", "Wort", "ü", "("])
+_PIECES = st.sampled_from(
+    [
+        "@mueller",
+        "@nobody",
+        "[@mueller",
+        "]",
+        "[",
+        "; ",
+        ", p. 3",
+        "-@",
+        "@",
+        "x@y.org",
+        "[see @mueller, S. 4; @mueller]",
+        "[^1]",
+        "`@code`",
+        "\\@",
+        " ",
+        "\n",
+        "Wort",
+        "ü",
+        "(",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
