@@ -19,7 +19,7 @@ from ..folder import is_inside
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
-from .citations import SourceRef, SourceView
+from .citations import CitedSourceView, SourceRef
 from .i18n import Language
 from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
 from .sanitize import inspect, safe_link
@@ -134,7 +134,7 @@ class Book:
     images: tuple[Image, ...]
     appendices: tuple[Appendix, ...] = APPENDICES  # after the chapters, in this order, in every edition
     # the sources appendix: every cited source once, in the citation style's order (empty: no appendix)
-    sources: tuple[SourceView, ...] = ()
+    sources: tuple[CitedSourceView, ...] = ()
     citation_class: str = ""  # "in-text" or "note": how the style cites
 
     @property

@@ -257,7 +257,7 @@ class BackRef:
 
 
 @dataclass(frozen=True)
-class SourceView:
+class CitedSourceView:
     """An entry of the sources appendix."""
 
     id: str

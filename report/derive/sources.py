@@ -22,9 +22,9 @@ from .citations import (
     CitationEngine,
     CitationHtml,
     CitationRef,
+    CitedSourceView,
     CiteItem,
     SourceRef,
-    SourceView,
     StyleError,
     csl_locale,
     default_style,
@@ -43,7 +43,7 @@ class CitedSources:
     citations: dict[str, CitationHtml] = field(default_factory=dict)  # body citation anchor -> rendered
     quote_sources: dict[str, SourceRef] = field(default_factory=dict)  # quote id -> its source
     event_sources: dict[tuple[str, int], SourceRef] = field(default_factory=dict)  # (chapter id, index)
-    sources: tuple[SourceView, ...] = ()  # the sources appendix (appendices.py: only_with="sources")
+    sources: tuple[CitedSourceView, ...] = ()  # the sources appendix (appendices.py: only_with="sources")
     citation_class: str = ""
 
 
@@ -195,7 +195,7 @@ def derive_sources(
                 markdown.citations_as_notes(parsed, anchors)
 
     result.sources = tuple(
-        SourceView(
+        CitedSourceView(
             source_id,
             source_anchor(source_id),
             entry_html,
