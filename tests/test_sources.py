@@ -118,6 +118,7 @@ def test_default_dossier_cites_its_article_for_every_quotation_and_event():
     assert "ohne Datum" in entry and "http" not in entry
 
 
+@pytest.mark.slow  # real builds
 def test_a_cited_quote_shows_its_source_in_every_edition(default_build):
     quote_words = "Wenn sie gewinnen, wird es wirklich schlechte Nachrichten sein"  # beyond the index's first words
     # HTML: the caption names the source and links to its entry
@@ -142,6 +143,7 @@ def test_a_cited_quote_shows_its_source_in_every_edition(default_build):
     assert "Quelle: All-AI.de" in flatten(pages[quote_page[0] - 1])
 
 
+@pytest.mark.slow  # real builds
 def test_timeline_and_quote_index_show_each_entrys_source(default_build):
     tree = etree.HTML(default_build.html.read_text(encoding="utf-8"))
     events = tree.xpath('//section[@id="timeline"]//li[contains(@class, "event")]')
@@ -153,6 +155,7 @@ def test_timeline_and_quote_index_show_each_entrys_source(default_build):
 # ---- the appendix: every cited source once, in the style's order, with true pages --------------------
 
 
+@pytest.mark.slow  # real builds
 def test_appendix_in_contents_nav_and_landmarks(en_build):
     tree = etree.HTML(en_build.html.read_text(encoding="utf-8"))
     assert tree.xpath('//nav[@id="toc"]//a[@href="#sources"]/text()') == ["Sources"]
@@ -169,6 +172,7 @@ def test_appendix_in_contents_nav_and_landmarks(en_build):
     assert re.search(r"Sources[ .]+\d+", contents), contents
 
 
+@pytest.mark.slow  # real builds
 def test_appendix_lists_every_cited_source_once_in_style_order_with_true_pages(en_build):
     pages = pdf_pages(en_build.pdf)
     appendix = [n for n, text in enumerate(pages, start=1) if text.lstrip().startswith("Sources")]
@@ -203,6 +207,7 @@ def test_appendix_lists_every_cited_source_once_in_style_order_with_true_pages(e
         assert cited == [f[0] for f in found], (first, entry)
 
 
+@pytest.mark.slow  # real builds
 def test_epub_backrefs_carry_the_printed_pages(en_build):
     docs = epub_docs(en_build.epub)
     sources = docs["EPUB/text/sources.xhtml"]
@@ -259,6 +264,7 @@ def test_several_sources_prefix_and_author_in_text(make_dossier):
     assert [d.code for d in collector.warnings] == ["unknown-citation"]
 
 
+@pytest.mark.slow  # real builds
 def test_note_style_puts_the_citation_in_a_footnote_on_the_citing_page(make_dossier, tmp_path):
     filler = "\n\n".join(["Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 6] * 8)
     root = make_dossier(
@@ -616,6 +622,7 @@ _PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # many generated dossiers
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_PIECES, max_size=14).map("".join))
 def test_any_body_around_citations_is_text_or_a_located_finding(body):
