@@ -236,6 +236,24 @@ def test_locator_renders_per_style_and_language(make_dossier, meta, locator, exp
     assert f'<a class="cite" href="#src-mueller">{expected}</a>' in html
 
 
+def test_appendix_order_is_alphabetical_the_languages_way(make_dossier):
+    names = ["Musk, Elon", "Müller, Jörg", "de Vries, Anna", "Zander, Kai", "Mueller, Ina"]
+    sources = "".join(
+        f'  - id: s{n}\n    type: report\n    title: "R{n}"\n    author: "{name}"\n    date: "2020"\n'
+        for n, name in enumerate(names)
+    )
+    body = " ".join(f"[@s{n}]" for n in range(len(names)))
+    book = book_of(make_dossier({"dossier.yaml": META_DE + "sources:\n" + sources, "01-a.yaml": chapter(body)}))
+    # Harvard sorts by author; ü with u (DIN 5007-1), case ignored
+    assert [s.entry_html.split(" (")[0] for s in book.sources] == [
+        "de Vries, A.",
+        "Mueller, I.",
+        "Müller, J.",
+        "Musk, E.",
+        "Zander, K.",
+    ]
+
+
 def test_several_sources_prefix_and_author_in_text(make_dossier):
     root = make_dossier(
         {

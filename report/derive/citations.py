@@ -12,6 +12,7 @@ import html
 import json
 import re
 import types
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -310,13 +311,17 @@ class CitationEngine:
             self.style = CitationStylesStyle(str(self.style_path), locale=self.locale, validate=False)
             self.bibliography = CitationStylesBibliography(self.style, CiteProcJSON(items), _formatter())
             # citeproc-py sorts on the formatted text: "<i>Title</i>" sorts before "Abernathy". A second
-            # bibliography of the same citations in plain text gives the style's true order.
+            # bibliography of the same citations in plain text gives the style's true order. Its text is
+            # folded (ü as u, case ignored): citeproc-py compares code points, which puts "Musk" before
+            # "Müller" and "Zander" before "de Vries"; CSL asks for the locale's alphabetical order.
             from citeproc import formatter
 
             plain_style = CitationStylesStyle(str(self.style_path), locale=self.locale, validate=False)
             self._plain = CitationStylesBibliography(
                 plain_style,
-                CiteProcJSON([{**csl, "id": self._keys[source_id]} for source_id, csl in self.records.items()]),
+                CiteProcJSON(
+                    [{**_folded(csl), "id": self._keys[source_id]} for source_id, csl in self.records.items()]
+                ),
                 formatter.plain,
             )
         except Exception as exc:  # citeproc-py raises many kinds for a style it cannot read
@@ -387,6 +392,18 @@ class CitationEngine:
                 text = f'{text} <span class="source-note">{html.escape(note, quote=False)}</span>'
             out.append((source_id, link_url(text, self.urls.get(source_id, ""))))
         return out
+
+
+def _folded(value):
+    """A CSL item with every text folded for sorting: letters without diacritics, case folded, ß as ss."""
+    if isinstance(value, str):
+        decomposed = unicodedata.normalize("NFKD", value.casefold().replace("ß", "ss"))
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if isinstance(value, dict):
+        return {key: _folded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_folded(item) for item in value]
+    return value
 
 
 def _escaped(value):
