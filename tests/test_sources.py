@@ -16,6 +16,7 @@ from lxml import etree
 
 from report.cli import main
 from report.pipeline import BuildOptions, build, check
+from tests.support.ace import ace_violations, format_ace_violations, run_ace
 from tests.support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
 from tests.support.pdftext import flatten, page_of, pdf_pages
 
@@ -313,6 +314,12 @@ def test_note_style_puts_the_citation_in_a_footnote_on_the_citing_page(make_doss
     assert [a.text for a in refs] == ["1", "2"] and "Jörg Müller, Die Akte, S. 12." in text_of(asides[0])
     messages = run_epubcheck([files["epub"]])[files["epub"]]
     assert summarize(messages) == (0, 0, 0), format_epubcheck_messages(messages)
+    violations = ace_violations(run_ace(files["epub"], tmp_path / "ace"))
+    assert violations == [], format_ace_violations(violations)
+    from pdfua import validate  # the tagged PDF with citation notes and the appendix
+
+    report = validate(str(files["pdf"]))
+    assert [(f.rule_id, f.message) for f in report.findings] == [] and report.exit_code == 0
 
 
 # ---- bibliography files -------------------------------------------------------------------------------
