@@ -26,7 +26,7 @@ def dump(dossier: Path, work: Path) -> None:
     from report.pipeline import content_digest, styles_dir
     from report.render import Renderer, RenderSettings, fixed_timestamp
     from report.source.loader import load_dossier
-    from report.writers.pdf import PdfOptions, page_css
+    from report.writers.pdf import LAYOUT_SHEETS, PdfOptions, page_css
 
     collector = Collector()
     dossier_root = Path(dossier).resolve()
@@ -40,7 +40,8 @@ def dump(dossier: Path, work: Path) -> None:
     (work / "document.html").write_text(Renderer(book, settings).pdf_document(), encoding="utf-8")
     (work / "floor.json").write_text(json.dumps({
         "base_url": str(book.root) + "/", "print_css": str(styles / "print.css"),
-        "page_css": page_css(PdfOptions()), "variant": PdfOptions().variant,
+        "layout_css": str(styles / LAYOUT_SHEETS[book.layout]),
+        "page_css": page_css(PdfOptions(layout=book.layout)), "variant": PdfOptions().variant,
         "identifier": hashlib.md5(book.identifier.encode()).hexdigest(),
     }), encoding="utf-8")
 
@@ -69,6 +70,7 @@ def run(work: Path, out: Path) -> None:
     settings = json.loads((work / "floor.json").read_text(encoding="utf-8"))
     fonts = FontConfiguration()
     stylesheets = [CSS(filename=settings["print_css"], font_config=fonts),
+                   CSS(filename=settings["layout_css"], font_config=fonts),
                    CSS(string=settings["page_css"], font_config=fonts)]
     html = (work / "document.html").read_text(encoding="utf-8")
     document = HTML(string=html, base_url=settings["base_url"]).render(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +41,26 @@ PACKAGE = Path(__file__).resolve().parent
 _CHUNK = 1 << 20
 
 
+# The names the builder gives its editions (an ASCII stem from the title, then -handout.pdf,
+# .pdf, .epub or .html): in an output folder that is the dossier folder itself, these are
+# outputs, not sources, or every build would change the next one's key and build id.
+EDITION_FILE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\.(?:pdf|epub|html)$")
+
+
 def _listed(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
-    """Files under ``folder`` in a stable order, without hidden parts, caches and ``exclude``."""
+    """Files under ``folder`` in a stable order, without hidden parts, caches and ``exclude``.
+
+    A folder in ``exclude`` below ``folder`` is skipped whole; ``folder`` itself in ``exclude``
+    (`--out` is the dossier folder) keeps everything but the editions written into it.
+    """
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__"
                              and (here / d).resolve() not in exclude)
-        found += [here / name for name in sorted(filenames) if not name.startswith(".")]
+        outputs_here = here.resolve() in exclude
+        found += [here / name for name in sorted(filenames) if not name.startswith(".")
+                  and not (outputs_here and EDITION_FILE.match(name))]
     return found
 
 

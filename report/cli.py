@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .errors import OutputError, ReportError, SourceError
+from .errors import OutputError, ReportError, SourceError, printable
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
 ISSUES_URL = "the project's issue tracker"
@@ -50,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="PDF standard to follow (default: pdf/ua-1, tagged and accessible)")
     build.add_argument("--bleed", default="", help="bleed for a print shop, e.g. 3mm")
     build.add_argument("--marks", action="store_true", help="crop marks for a print shop")
-    build.add_argument("--screen", action="store_true", help="screen layout: no blank pages, chapters on any page")
+    build.add_argument("--layout", choices=["briefing", "book"], default="",
+                       help="PDF layout, overriding the dossier's `layout:`: briefing (for the screen and one-sided "
+                            "print: no blank pages, 'page x of y') or book (duplex: chapters on right-hand pages)")
+    # the briefing layout's old name, kept so that existing scripts still work
+    build.add_argument("--screen", action="store_const", dest="layout", const="briefing", help=argparse.SUPPRESS)
     build.add_argument("--epub-fonts", action="store_true", help="embed the shipped fonts in the EPUB")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--force", action="store_true",
@@ -131,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "outputs": [], "warnings": [], "errors": [{"message": str(exc)}]},
                              indent=2, ensure_ascii=False))
-        print(f"report: error: {exc}", file=sys.stderr)
+        print(f"report: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER
     except ReportError as exc:
-        print(f"report: error: {exc}", file=sys.stderr)
+        print(f"report: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:
         print("report: interrupted; earlier outputs are unchanged", file=sys.stderr)
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         # `report --debug build`: the subcommand's own --debug default would hide the global one
         if getattr(args, "debug", False) or "--debug" in (argv or sys.argv[1:]) or os.environ.get("REPORT_DEBUG"):
             traceback.print_exc()
-        print(f"report: internal error: {type(exc).__name__}: {exc}\n"
+        print(f"report: internal error: {type(exc).__name__}: {printable(exc)}\n"
               f"This is a bug in report {__version__}, not in your dossier. Please report it at {ISSUES_URL}"
               " (run with --debug for the traceback).", file=sys.stderr)
         return EXIT_INTERNAL
@@ -161,7 +165,7 @@ def _build(args) -> int:
     options = BuildOptions(
         out_dir=args.out, formats=tuple(e.kind for e in named),
         pdf=PdfOptions(page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks,
-                       layout="screen" if args.screen else "print"),
+                       layout=args.layout),
         epub_fonts=args.epub_fonts, strict=args.strict, force=args.force,
     )
     display = None if (args.json or args.quiet) else make_progress_display()
@@ -186,7 +190,7 @@ def _build(args) -> int:
         verb = "up to date" if result.cached else "wrote"  # nothing changed: the last build's files were kept
         for written in result.outputs:
             pages = f", {written.pages} pages" if written.pages else ""
-            print(f"{verb} {written.path} ({written.size:,} bytes{pages})")
+            print(f"{verb} {printable(written.path)} ({written.size:,} bytes{pages})")
         if result.cached:
             print("nothing changed since the last build (use --force to build again)")
     return EXIT_OK
@@ -316,8 +320,8 @@ def _check(args) -> int:
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)
-        print(f"{args.path}: {_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}",
-              file=sys.stderr)
+        counts = f"{_count(len(errors), 'error')}, {_count(len(diagnostics) - len(errors), 'warning')}"
+        print(f"{printable(args.path)}: {counts}", file=sys.stderr)
     return EXIT_USER if errors else EXIT_OK
 
 

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# Characters that would let a file name or a piece of source text forge or hide lines on a
+# terminal: C0 and C1 controls (newline, ESC...), line and paragraph separators, and the
+# bidi embedding, override and isolate controls (they reorder what a terminal shows).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object) -> str:
+    """Text for one line of a message: every control character shown as an escape (\\n, \\x1b, \\u202e)."""
+    def escape(match: re.Match) -> str:
+        ch = match.group()
+        return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+
+    return _UNPRINTABLE.sub(escape, str(text))
 
 
 @dataclass(frozen=True, order=True)
@@ -16,8 +32,8 @@ class Location:
 
     def __str__(self) -> str:
         if not self.line:
-            return str(self.path)
-        return f"{self.path}:{self.line}:{self.column or 1}"
+            return printable(self.path)
+        return f"{printable(self.path)}:{self.line}:{self.column or 1}"
 
 
 @dataclass(frozen=True)
@@ -32,11 +48,12 @@ class Diagnostic:
     code: str = ""  # a stable name for the kind of finding, e.g. "unplaced-quote"
 
     def format(self, *, with_source: bool = False) -> str:
+        """One line (two more with the source line and a caret); nothing in it can start a line."""
         where = f"{self.location}: {self.severity}: "
         what = f"{self.field}: {self.message}" if self.field else self.message
-        text = where + what
+        text = where + printable(what)
         if self.hint:
-            text += f" ({self.hint})"
+            text += f" ({printable(self.hint)})"
         if with_source and self.location.line:
             snippet = _source_line(self.location)
             if snippet is not None:
@@ -45,8 +62,9 @@ class Diagnostic:
                     start = max(column - 80, 0)
                     snippet = ("…" if start else "") + snippet[start:start + 160] + "…"
                     column = column - start + (1 if start else 0)
-                caret = " " * max(column - 1, 0) + "^"
-                text += f"\n    {snippet}\n    {caret}"
+                before = printable(snippet[:max(column - 1, 0)])  # the caret stays under its character
+                caret = " " * len(before) + "^"
+                text += f"\n    {printable(snippet)}\n    {caret}"
         return text
 
     def as_dict(self) -> dict:

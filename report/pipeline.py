@@ -13,7 +13,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,6 +214,8 @@ def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: 
         collector.raise_if_errors()
         assert dossier is not None and book is not None
     warnings = [d for d in collector.warnings if d.code not in LINT_ONLY]
+    # the PDF layout: the command line's choice, else the dossier's own (briefing unless it says book)
+    options = replace(options, pdf=replace(options.pdf, layout=options.pdf.layout or book.layout))
 
     settings = RenderSettings(
         timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),

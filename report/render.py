@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+import re
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from . import __version__
+from .derive import book as views
 from .derive.book import Book
-from .errors import ReportError
+from .errors import Diagnostic, Location, ReportError, SourceError
+from .sandbox import DataOnlyEnvironment
 
 TEMPLATES = Path(__file__).parent / "templates"
+KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
+
+
+def _view_types() -> tuple[type, ...]:
+    """What templates may read besides text, numbers, dates and containers: the derive stage's
+    frozen dataclasses (the Book and every part of it), found, so that a new view is data at once.
+
+    Their fields are still checked one by one (report/sandbox.py): a Path field is never handed out.
+    Language is left out: it hands out Babel's Locale.
+    """
+    import importlib
+    import pkgutil
+    from dataclasses import is_dataclass
+
+    from . import derive
+    from .derive.i18n import Language
+
+    found: list[type] = [views.PartialDate, Markup]
+    for info in sorted(pkgutil.iter_modules(derive.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{derive.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and is_dataclass(value) and value.__module__ == module.__name__
+                    and value.__dataclass_params__.frozen and value is not Language):  # type: ignore[attr-defined]
+                found.append(value)
+    return tuple(found)
+
+
+TEMPLATE_DATA = _view_types()
 
 
 @dataclass(frozen=True)
@@ -24,7 +55,7 @@ class RenderSettings:
 
     timestamp: datetime  # fixed, for reproducible output
     build_id: str
-    layout: str = "print"  # "print" (chapters on right pages) or "screen"
+    layout: str = "briefing"  # the PDF's layout: "briefing" or "book" (chapters on right-hand pages)
 
 
 def css_string(value: str) -> Markup:
@@ -37,13 +68,15 @@ def css_string(value: str) -> Markup:
 def make_environment(override: Path | None = None) -> jinja2.Environment:
     """Jinja2 with autoescape everywhere and strict undefined; a dossier's templates/ first.
 
-    The sandbox keeps a dossier's own templates from reaching into Python.
+    Every template runs in the data-only sandbox (report/sandbox.py): it reads the Book's
+    values and nothing else, and its work is metered.
     """
     search = [str(TEMPLATES)]
     if override is not None and override.is_dir():
         search.insert(0, str(override))
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(search),
+    env = DataOnlyEnvironment(
+        searchpath=search,
+        data_types=TEMPLATE_DATA,
         autoescape=True,  # every template, whatever its extension (.xhtml included)
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -61,6 +94,10 @@ class Renderer:
         self.book = book
         self.settings = settings
         self.env = env or make_environment(book.root / "templates")
+        self._dossier_templates = (book.root / "templates").resolve()
+        # a document may print a few times the dossier's own text (see sandbox.MIN_OUTPUT)
+        self._text_size = sum(len(part.html) for chapter in book.chapters for parts in chapter.body.values()
+                              for part in parts)
         marks = book.language.quotes
         s = book.strings
         self.common = {
@@ -70,14 +107,18 @@ class Renderer:
             "quote_open": marks[0],
             "quote_close": marks[1],
             "version": __version__,
-            "timestamp": settings.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # %Y is not padded for years before 1000 (glibc): PDF dates need four digits
+            "timestamp": f"{settings.timestamp.year:04d}" + settings.timestamp.strftime("-%m-%dT%H:%M:%SZ"),
             "build_id": settings.build_id,
             "edition_date": book.language.format_full_date(book.date) if book.date else "",
             "epub_file": self._epub_file,
+            # a draft says so in its title (the PDF's and the web page's), as on its cover
+            "document_title": f"{book.title} ({s['draft']})" if book.draft else book.title,
             "pages": {},
         }
         self._files = {c.anchor: c.file_name for c in book.chapters}
         self._files.update({a.anchor: a.epub_document for a in book.appendices})
+        self._files["key-points"] = KEY_POINTS_DOCUMENT
         for chapter in book.chapters:
             for quote in chapter.quotes.values():
                 self._files[quote.anchor] = chapter.file_name
@@ -87,7 +128,18 @@ class Renderer:
         return Path(self._files[anchor]).name
 
     def render(self, template: str, edition: str, **extra) -> str:
-        return self.env.get_template(template).render({**self.common, **extra, "edition": edition})
+        context = {**self.common, **extra, "edition": edition}
+        try:
+            if isinstance(self.env, DataOnlyEnvironment):
+                return self.env.render_metered(template, context, text_size=self._text_size)
+            return self.env.get_template(template).render(context)
+        except SourceError:
+            raise
+        except Exception as exc:  # RecursionError and MemoryError included
+            located = dossier_template_error(exc, self._dossier_templates)
+            if located is None:
+                raise  # a fault of a shipped template alone is a bug in report
+            raise SourceError([located]) from None
 
     def pdf_document(self) -> str:
         s = self.book.strings
@@ -102,6 +154,9 @@ class Renderer:
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""
         docs: dict[str, str] = {}
+        if self.book.key_points:  # the dossier's key points come first, before chapter 1
+            docs[KEY_POINTS_DOCUMENT] = self.render("epub/appendix.xhtml", "epub", part="key_points.html",
+                                                        pages=pages, doc_title=self.book.strings["key_points"])
         for chapter in self.book.chapters:
             docs[chapter.file_name] = self.render("epub/chapter.xhtml", "epub", chapter=chapter, pages=pages,
                                                   doc_title=chapter.title_plain)
@@ -117,15 +172,73 @@ class Renderer:
         return self.render("epub/nav.xhtml", "epub", page_list=page_list, doc_title=self.book.title)
 
 
+def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | None:
+    """A fault raised while a dossier's own template ran, as a located user error; else None.
+
+    The place is the innermost frame of a template inside the dossier's templates/ folder
+    (Jinja2 rewrites tracebacks to template file and line), or a syntax error's own place.
+    """
+    where = None
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        where = Location(Path(exc.filename), exc.lineno or 0)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        try:
+            inside = Path(frame.filename).resolve().is_relative_to(folder)
+        except (OSError, ValueError):
+            inside = False
+        if inside:
+            where = Location(Path(frame.filename), frame.lineno or 0)
+    if where is None and isinstance(exc, jinja2.TemplateError):
+        where = _overridden_template_named_in(str(exc), folder)
+    try:
+        if where is None or not Path(where.path).resolve().is_relative_to(folder):
+            return None
+    except (OSError, ValueError):
+        return None
+    if isinstance(exc, RecursionError):
+        message = "the template calls or includes itself without end"
+    elif isinstance(exc, MemoryError):
+        message = "the template needs more memory than the machine has"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = (f"template '{exc.name}' not found: a template can include the dossier's own templates "
+                   "(by their name inside templates/) and the shipped ones")
+    elif isinstance(exc, jinja2.TemplateError):
+        message = (str(exc).splitlines() or [type(exc).__name__])[0]
+    else:
+        message = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
+    return Diagnostic(where, f"template error: {message}", field="templates")
+
+
+# PDF and EPUB dates have four-digit years (the ZIP's own limit is the EPUB writer's).
+_LAST_SECOND = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _overridden_template_named_in(message: str, folder: Path) -> Location | None:
+    """A shipped template that failed on a dossier's override it imports ("the template
+    '_macros.html' ... does not export the requested name 'quote_block'"): the override is at fault."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and f"'{path.relative_to(folder).as_posix()}'" in message:
+            return Location(path, 1)
+    return None
+
+
 def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> datetime:
     """SOURCE_DATE_EPOCH if set, else the dossier's date, else 2000-01-01: never the clock."""
     if source_date_epoch:
         try:
-            return datetime.fromtimestamp(int(source_date_epoch), tz=UTC)
-        except (ValueError, OverflowError, OSError):
+            if not re.fullmatch(r"-?[0-9]+", source_date_epoch.strip()):
+                raise ValueError(source_date_epoch)
+            seconds = int(source_date_epoch)
+        except ValueError:
             # the reproducible-builds convention: a bad value is an error, never silently ignored
-            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch!r} is not a time in whole seconds "
+            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is not a time in whole seconds "
                               "since 1970 (e.g. 1700000000)") from None
+        if not 0 <= seconds <= _LAST_SECOND.timestamp():
+            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is outside what PDF and EPUB dates "
+                              f"hold: give 0 (1970-01-01) to {int(_LAST_SECOND.timestamp())} (9999-12-31)")
+        return datetime.fromtimestamp(seconds, tz=UTC)
     if book_date:
         return datetime(book_date.year, book_date.month, book_date.day, tzinfo=UTC)
     return datetime(2000, 1, 1, tzinfo=UTC)

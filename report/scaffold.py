@@ -23,6 +23,17 @@ authors:
 date: "{today}"
 description: >-
   What this dossier is about, in a sentence or two.
+layout: briefing      # or book: duplex print, chapters on right-hand pages
+status: draft         # a DRAFT watermark on every page; final when it goes out
+version: "0.1"
+# classification: Internal      # printed on every page, e.g. Confidential or TLP:AMBER
+changes:
+  - date: "{today}"
+    version: "0.1"
+    text: First draft.
+key_points:
+  - The most important finding, in a sentence.
+  - Key points stand in a box before the contents, where a reader starts.
 # What quotes, events and bodies cite ([@example-source, p. 2]); listed in the sources
 # appendix. A Zotero export can be named instead or as well: bibliography: library.bib
 sources:
@@ -69,6 +80,17 @@ authors:
 date: "{today}"
 description: >-
   Worum es in diesem Dossier geht, in ein, zwei Sätzen.
+layout: briefing      # oder book: doppelseitiger Druck, Kapitel auf rechten Seiten
+status: draft         # ein Wasserzeichen ENTWURF auf jeder Seite; final, wenn es hinausgeht
+version: "0.1"
+# classification: Intern      # auf jeder Seite gedruckt, z. B. Vertraulich oder TLP:AMBER
+changes:
+  - date: "{today}"
+    version: "0.1"
+    text: Erster Entwurf.
+key_points:
+  - Die wichtigste Erkenntnis, in einem Satz.
+  - Die Kernpunkte stehen in einem Kasten vor dem Inhalt, wo das Lesen beginnt.
 # Was Zitate, Ereignisse und Texte zitieren ([@beispiel-quelle, S. 2]); im Anhang
 # "Quellen" aufgeführt. Ein Zotero-Export geht ebenso: bibliography: bibliothek.bib
 sources:

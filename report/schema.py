@@ -21,6 +21,7 @@ def json_schema(kind: str = "any") -> dict:
     defs["Chapter"] = chapter | {"title": "chapter file"}
     _accept_unquoted_years(defs)
     _accept_one_speaker(defs)
+    _accept_numeric_versions(defs)
     schema: dict[str, Any] = {
         # draft-07, the newest draft the YAML language server supports: `definitions`, not `$defs`
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -85,3 +86,11 @@ def _one_or_many(speaker: dict | None) -> None:
         as_list = {k: v for k, v in speaker.items() if k not in labels}
         speaker.clear()
         speaker.update({"anyOf": [as_list["items"], as_list], **labels})
+
+
+def _accept_numeric_versions(defs: dict) -> None:
+    """`version: 1.10` is a number to an editor; the loader keeps every scalar as written ("1.10")."""
+    for owner in ("DossierMeta", "Change"):
+        version = defs.get(owner, {}).get("properties", {}).get("version")
+        if version and "anyOf" in version:
+            version["anyOf"].insert(1, {"type": "number"})

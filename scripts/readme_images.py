@@ -23,7 +23,8 @@ from tests.support.epubjs import render_epub_page  # noqa: E402
 from tests.support.tools import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 IMAGES = REPO / "docs" / "images"
-PDF_PAGES = {"pdf-title": 1, "pdf-contents": 3}  # plus a chapter opening and the timeline, found below
+# the briefing: key points and contents on page 2; a chapter opening and the timeline are found below
+PDF_PAGES = {"pdf-title": 1, "pdf-contents": 2}
 
 
 def main() -> int:
@@ -36,7 +37,7 @@ def main() -> int:
                                                             "pdf-timeline": "Zeitleiste"})}
         for name, page in pages.items():
             _pdf_page(outputs["pdf"], page, work / name, IMAGES / f"{name}.png")
-        render_epub_page(outputs["epub"], work / "epub.png", spine_index=2, width=480, height=640)
+        render_epub_page(outputs["epub"], work / "epub.png", spine_index=3, width=480, height=640)
         _save(Image.open(work / "epub.png"), IMAGES / "epub-page.png", 360)
         _html_shots(outputs["html"], work)
     for path in sorted(IMAGES.glob("*.png")):
@@ -45,13 +46,13 @@ def main() -> int:
 
 
 def _find_pages(pdf: Path, wanted: dict[str, str]) -> dict[str, int]:
-    """The first page whose text starts a line with each heading, after the contents (page 3)."""
+    """The first page whose text starts a line with each heading, after the contents (page 2)."""
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
                           text=True).stdout
     found = {}
     for name, heading in wanted.items():
         for number, page in enumerate(text.split("\f"), start=1):
-            if number > 3 and any(line.strip() == heading for line in page.splitlines()):
+            if number > 2 and any(line.strip() == heading for line in page.splitlines()):
                 found[name] = number
                 break
         else:

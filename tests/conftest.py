@@ -42,6 +42,16 @@ def en_build(tmp_path_factory) -> Built:
     return _build(EN_DOSSIER, tmp_path_factory.mktemp("en"))
 
 
+@pytest.fixture(scope="session")
+def book_pdf(tmp_path_factory) -> Path:
+    """The default dossier's PDF in the book layout (duplex: chapters on right-hand pages)."""
+    from report.writers.pdf import PdfOptions
+
+    result = build(DEFAULT_DOSSIER, BuildOptions(out_dir=tmp_path_factory.mktemp("book"), formats=("pdf",),
+                                                 pdf=PdfOptions(layout="book")))
+    return result.outputs[0].path
+
+
 def write_files(root: Path, files: dict[str, str | bytes | None]) -> Path:
     """Write {file name: text or bytes} under ``root`` (None leaves a file out); returns root."""
     root.mkdir(parents=True, exist_ok=True)

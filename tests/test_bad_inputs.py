@@ -334,7 +334,7 @@ def test_template_linked_out_of_the_dossier(tmp_path, good, capsys):
 
 
 @pytest.mark.parametrize("body,phrase", [
-    ('{{ "".__class__.__mro__ }}', "access to attribute '__class__'"),
+    ('{{ "".__class__.__mro__ }}', "cannot read '__class__'"),
     ("{% if %}", "Expected an expression"),
 ])
 def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good, capsys):
@@ -342,6 +342,394 @@ def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good
     rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
     assert rc == 1
     expect(err, root / "templates" / "imprint.html", 2, "templates", phrase)
+
+
+# ---- the template sandbox: templates get data, not capabilities (issue 10) ----------------
+
+# A dossier that hands templates one of every kind of object: a cover image, a footnote, a
+# quote (placed), an event, so that every view the builder makes is reachable from `book`.
+SANDBOX_FILES = {
+    META: MINIMAL_META + "cover: cover.png\nauthors: [Ann Author]\nsource:\n  title: S\n  url: https://example.org/\n",
+    CHAPTER: "title: A chapter\nbody: |\n  Text with a note.[^1]\n\n  [[quote:q1]]\n\n  [^1]: The note.\n"
+             "quotes:\n  - id: q1\n    speaker: Sam Speaker\n    text: Said it.\n    date: '2020-02'\n"
+             "events:\n  - date: '2020-02-03'\n    title: It happened\n    text: More.\n",
+    "cover.png": png(40, 60),
+}
+
+
+def build_with_template(tmp_path: Path, good: GoodBuild, capsys, body: str, *, name: str = "imprint.html",
+                        extra: dict | None = None, formats=("--html",)) -> tuple[int, str, Path]:
+    """Build a dossier whose own `templates/NAME` is ``<p>`` then ``body`` (on line 2) then ``</p>``."""
+    files = {**SANDBOX_FILES, f"templates/{name}": f"<p>\n{body}\n</p>\n", **(extra or {})}
+    return build_bad(tmp_path, good, capsys, files, formats=formats)
+
+
+def expect_template_error(err: str, root: Path, *phrases: str, line: int = 2, name: str = "imprint.html") -> None:
+    expect(err, root / "templates" / name, line, "templates", "template error: ", *phrases)
+    assert "nothing was written" in err
+
+
+@pytest.fixture
+def target(tmp_path) -> Path:
+    """A file outside the dossier folder, made by the test: no template may read or change it."""
+    path = tmp_path / "target.txt"
+    path.write_text("TARGET-SECRET-CONTENT")
+    return path
+
+
+@pytest.mark.parametrize("body", [
+    "{{ book.root.read_text() }}",
+    "{{ (book.root / '..' / 'target.txt').read_text() }}",
+    "{{ book.root.parent.joinpath('target.txt').read_text() }}",
+    "{{ book.cover.source.parent.parent.joinpath('target.txt').read_bytes() }}",
+    "{{ book.chapters[0].source_path.with_name('x').read_text() }}",
+    "{{ book|attr('root') }}",
+    "{{ book.chapters|map(attribute='source_path')|list }}",
+    "{{ '{0.root.parent}'.format(book) }}",
+    "{{ book['root'] }}",
+])
+def test_a_template_cannot_read_outside_the_dossier(body, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, "a template cannot read")
+    assert "TARGET-SECRET" not in err
+
+
+@pytest.mark.parametrize("body", [
+    "{{ book.root.parent.joinpath('target.txt').write_text('owned') }}",
+    "{{ book.cover.source.parent.parent.joinpath('written.txt').write_text('owned') }}",
+    "{{ book.root.parent.joinpath('target.txt').unlink() }}",
+    "{{ book.root.parent.joinpath('made').mkdir() }}",
+    "{{ book.chapters[0].source_path.rename('x') }}",
+])
+def test_a_template_cannot_write_or_delete_outside_the_dossier(body, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, "a template cannot read")
+    assert target.read_text() == "TARGET-SECRET-CONTENT"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "target.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["01-chapter.yaml", "cover.png", "dossier.yaml", "templates"]
+
+
+# Every name a template is handed, and every kind of object reachable from them.
+HANDED_IN = ["book", "s", "lang", "quote_open", "quote_close", "version", "timestamp", "build_id", "edition_date",
+             "epub_file", "pages", "edition", "range", "dict", "cycler", "joiner", "namespace", "book.chapters",
+             "book.chapters[0]", "book.chapters[0].quotes['q1']", "book.chapters[0].body['html'][0]",
+             "book.chapters[0].footnotes['html'][0]", "book.timeline[0]", "book.timeline[0].date", "book.date",
+             "book.quote_index[0]", "book.quote_index[0].entries[0]", "book.cover", "book.quote",
+             "book.all_quotes", "book.authors", "book.title_html", "namespace()", "cycler(1, 2)", "joiner()",
+             "self", "s.items", "book.chapters[0].number", "book.appendices[0]"]
+INTERNALS = ["__class__", "__init__", "__globals__", "__dict__", "__module__", "_TemplateReference__context",
+             "__self__", "__func__", "mro", "gi_frame", "f_globals", "func_globals", "__subclasses__", "__reduce__"]
+
+
+@pytest.mark.parametrize("name", HANDED_IN)
+def test_no_object_handed_to_templates_leads_to_python_internals(name, tmp_path, good, capsys):
+    rc, err, root = build_with_template(tmp_path, good, capsys, f"{{{{ {name}.__class__ }}}}")
+    assert rc == 1, err
+    expect_template_error(err, root)
+
+
+def test_every_way_to_python_internals_is_refused(tmp_path):
+    """Each object handed in, each internal name, each way in (attribute, subscript, attr filter,
+    format string): rendered by the real renderer, every one a located user error."""
+    from report.errors import SourceError
+    from report.pipeline import check
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+
+    lines = [line for name in HANDED_IN for attribute in INTERNALS
+             for line in (f"{{{{ {name}.{attribute} }}}}", f"{{{{ {name}['{attribute}'] }}}}",
+                          f"{{{{ {name}|attr('{attribute}') }}}}", f"{{{{ '{{0.{attribute}}}'.format({name}) }}}}")]
+    files = {**SANDBOX_FILES, **{f"templates/t{n}.html": f"<p>\n{line}\n</p>\n" for n, line in enumerate(lines)}}
+    root = write_dossier(tmp_path / "dossier", files)
+    collector, book = check(root)
+    assert book is not None and not collector.errors
+    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "0" * 16))
+    for number, line in enumerate(lines):
+        with pytest.raises(SourceError) as caught:
+            renderer.render(f"t{number}.html", "html", chapter=book.chapters[0])
+        (diagnostic,) = caught.value.diagnostics
+        assert (diagnostic.location.path, diagnostic.location.line) == (root / "templates" / f"t{number}.html", 2), line
+        assert diagnostic.message.startswith("template error: "), line
+    assert len(lines) == len(HANDED_IN) * len(INTERNALS) * 4
+
+
+@pytest.mark.parametrize("body,line,phrase", [
+    ("{{ 1 / 0 }}", 2, "ZeroDivisionError: division by zero"),
+    ("{{ 1 // 0 }}", 2, "ZeroDivisionError"),
+    ("{{ 7 % 0 }}", 2, "ZeroDivisionError"),
+    ("{{ 10.0 ** 400 }}", 2, "OverflowError"),
+    ("{{ 'a' - 1 }}", 2, "TypeError: unsupported operand"),
+    ("{{ book.quote('no-such-quote') }}", 2, "KeyError"),
+    ("{{ epub_file('no-such-anchor') }}", 2, "KeyError"),
+    ("{% include 'imprint.html' %}", 2, "the template calls or includes itself without end"),
+    ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", 2, "calls or includes itself without end"),
+    ("{% include 'no-such.html' %}", 2, "template 'no-such.html' not found"),
+    ("{% include '../target.txt' %}", 2, "template '../target.txt' not found"),
+    ("{{ book.titel }}", 2, "has no attribute 'titel'"),
+    ("{% for %}", 2, "Expected"),
+])
+def test_template_faults_are_located_user_errors(body, line, phrase, tmp_path, good, capsys, target):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body)
+    assert rc == 1, err
+    expect_template_error(err, root, phrase, line=line)
+
+
+def test_an_incomplete_override_of_shipped_macros_is_the_users(tmp_path, good, capsys):
+    """The shipped templates import macros from `_macros.html`; an override without them is located there."""
+    rc, err, root = build_with_template(tmp_path, good, capsys, "{% macro sem(a, b) %}{% endmacro %}",
+                                        name="_macros.html")
+    assert rc == 1, err
+    expect_template_error(err, root, "does not export the requested name", line=1, name="_macros.html")
+
+
+@pytest.mark.parametrize("body,phrase", [
+    ("{{ range(10 ** 9)|list|length }}", "Range too big"),
+    ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+     "more than 5,000,000 loop iterations and calls"),
+    ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+     "more than 5,000,000 loop iterations and calls"),
+    ("{% for i in range(99999) %}" + "x" * 1000 + "{% endfor %}", "prints more than"),
+    ("{% for i in range(99999) %}{% include 'big.html' %}{% endfor %}", "prints more than"),
+    ("{{ 'x' * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+    ("{{ ['x'] * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+    ("{{ 2 ** 999999999 }}", "has more than 100,000 bits"),
+    ("{{ '{:>999999999}'.format('x') }}", "a width of 999,999,999"),
+    ("{{ '{:>{w}}'.format('x', w=999999999) }}", "a width of 999,999,999"),
+    ("{{ '%999999999s' % 'x' }}", "a width of 999,999,999"),
+    ("{{ '%*s' % (999999999, 'x') }}", "a width of 999,999,999"),
+    ("{{ '%999999999s'|format('x') }}", "a width of 999,999,999"),
+    ("{{ 'x'|center(999999999) }}", "999,999,999"),
+    ("{{ 'x'.ljust(999999999) }}", "a width of 999,999,999"),
+    ("{{ (1).to_bytes(999999999, 'big') }}", "a length of 999,999,999"),
+    ("{% set a = 'x' * 10000 %}{{ a.replace('x', a) }}", "a result of 100,010,000"),
+    ("{% set ns = namespace(x='ab') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
+     "is more than the limit"),
+    ("{% set ns = namespace(x=['a']) %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}",
+     "is more than the limit"),
+    ("{{ lipsum(10 ** 6) }}", "'lipsum' is undefined"),
+])
+def test_template_bombs_stop_at_a_bound(body, phrase, tmp_path, good, capsys):
+    rc, err, root = build_with_template(tmp_path, good, capsys, body, extra={"templates/big.html": "y" * 2000})
+    assert rc == 1, err
+    expect_template_error(err, root, phrase)
+
+
+def test_a_template_file_must_be_a_small_regular_file(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {**SANDBOX_FILES, "templates/imprint.html": "x" * (1024 * 1024 + 1)})
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / 'templates' / 'imprint.html'}: error: templates: template is 1,048,577 bytes" in err
+    (root / "templates" / "imprint.html").unlink()
+    os.mkfifo(root / "templates" / "imprint.html")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1 and f"{root / 'templates' / 'imprint.html'}: error: templates: template is not a regular file" in err
+
+
+def test_a_template_prints_data_only(tmp_path, good, capsys):
+    """The data a template is meant to have works; a function or method is not printed as its repr."""
+    body = ("{{ book.title }}|{{ book.chapters|length }}|{{ book.date.year }}|{{ book.authors|join(',') }}|"
+            "{{ book.chapters[0].quotes['q1'].speakers[0] }}|{{ book.timeline[0].date.isoformat() }}|"
+            "{{ book.cover.media_type }}|{{ s.imprint }}|{{ '{:>5}'.format('ok') }}|{{ 'x' * 3 }}|"
+            "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|"
+            "{{ dict(a=7)['a'] }}{% set c = cycler('p', 'q') %}{{ c.next() }}{{ c.next() }}|"
+            "{{ ('<b>{}</b>'|safe).format('<x>') }}|{{ book }}")
+    files = {**SANDBOX_FILES, "templates/imprint.html": f"<p id='imprint'>{body}</p>\n"}
+    root = write_dossier(tmp_path / "ok", files)
+    assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--quiet"]) == 0, capsys.readouterr().err
+    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    expected = ("Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|7pq|"
+                "<b>&lt;x&gt;</b>|Book(")
+    assert expected in html
+    assert str(tmp_path) not in html  # the repr of the book holds no path of this machine
+    for body in ("{{ book.quote }}", "{{ cycler(1, 2) }}", "{{ range }}", "{{ dict }}"):
+        rc, err, _ = build_with_template(tmp_path, good, capsys, body)
+        assert rc == 1 and "a template can print text, numbers and dates, not a" in err, err
+
+
+# ---- edges are errors, not crashes; limits on every path in (issue 10) ----------------------
+
+MANY_CHAPTERS = "chapters: [" + ", ".join(f"c{n}.yaml" for n in range(5001)) + "]\n"
+QUOTE_DATED = CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '{}'\n"
+
+EDGE_CASES = [
+    ("year-0000-event", {CHAPTER: CHAPTER_OK + "events:\n  - date: '0000'\n    title: E\n"}, CHAPTER, 4,
+     "events[0].date", ("there is no year 0000; years run from 0001 to 9999",)),
+    ("year-0000-quote", {CHAPTER: QUOTE_DATED.format("0000-02")}, CHAPTER, 7, "quotes[0].date",
+     ("there is no year 0000",)),
+    ("year-0000-dossier", {META: "title: T\nlanguage: en\ndate: '0000-01-01'\n"}, META, 3, "date",
+     ("there is no year 0000",)),
+    ("year-10000", {CHAPTER: QUOTE_DATED.format("10000-01-01")}, CHAPTER, 7, "quotes[0].date", ("is not a date",)),
+    ("chapter-list-over-the-limit", {META: MINIMAL_META + MANY_CHAPTERS}, META, 4, "chapters",
+     ("5,001 chapters listed; the limit is 5,000",)),
+    ("chapter-listed-folder", {META: MINIMAL_META + "chapters: [sub]\n", "sub/x.txt": "x"}, META, 4, "chapters[0]",
+     ("'sub' is not a regular file",)),
+    ("url-space", {META: MINIMAL_META + "source:\n  url: http://exa mple.org/\n"}, META, 5, "source.url",
+     ("U+0020 is not allowed in an address",)),
+    ("url-angle-bracket", {META: MINIMAL_META + "source:\n  url: 'https://example.org/<x>'\n"}, META, 5,
+     "source.url", ("'<' is not allowed in an address",)),
+    ("url-no-host", {META: MINIMAL_META + "source:\n  url: 'https:///path'\n"}, META, 5, "source.url",
+     ("names no valid host",)),
+    ("url-bad-port", {META: MINIMAL_META + "source:\n  url: 'https://example.org:99999/'\n"}, META, 5,
+     "source.url", ("is not a well-formed address",)),
+    ("url-bad-ipv6", {META: MINIMAL_META + "source:\n  url: 'https://[::1/'\n"}, META, 5, "source.url",
+     ("is not a well-formed address",)),
+    ("url-ftp", {META: MINIMAL_META + "source:\n  url: 'ftp://example.org/'\n"}, META, 5, "source.url",
+     ("is not an http:// or https:// address",)),
+    ("url-one-slash", {META: MINIMAL_META + "source:\n  url: 'https:/example.org/'\n"}, META, 5, "source.url",
+     ("is not an http:// or https:// address",)),
+]
+
+
+@pytest.mark.parametrize("case,files,bad_file,line,field,phrases", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_edge_input_is_one_located_user_error(case, files, bad_file, line, field, phrases, tmp_path, good, capsys):
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1, err
+    expect(err, root / bad_file, line, field, *phrases)
+    assert "nothing was written" in err
+
+
+def test_a_chapter_listed_explicitly_has_the_same_size_limit(tmp_path, good, capsys):
+    big = "title: A\nbody: |\n" + ("  " + "word " * 20 + "\n") * 11_000
+    files = {META: MINIMAL_META + "chapters: [big/chapter.yml]\n", "big/chapter.yml": big}
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1
+    assert f"{root / 'big' / 'chapter.yml'}: error: file is " in err
+    assert "the limit for one dossier file is 1,048,576" in err
+
+
+def test_a_fifo_listed_as_a_chapter_does_not_hang(tmp_path, good, capsys):
+    root = write_dossier(tmp_path / "bad", {META: MINIMAL_META + "chapters: [pipe.yaml]\n"})
+    os.mkfifo(root / "pipe.yaml")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    expect(err, root / META, 4, "chapters[0]", "'pipe.yaml' is not a regular file")
+
+
+@pytest.mark.parametrize("value,phrase", [
+    ("-1", "is outside what PDF and EPUB dates hold"),
+    ("253402300800", "is outside what PDF and EPUB dates hold"),
+    ("99999999999999999999999", "is outside what PDF and EPUB dates hold"),
+    ("1_700_000_000", "is not a time in whole seconds"),
+    ("1.7e9", "is not a time in whole seconds"),
+])
+def test_source_date_epoch_outside_the_formats_is_a_user_error(value, phrase, tmp_path, good, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, formats=("--epub",))
+    assert rc == 1 and f"report: error: SOURCE_DATE_EPOCH='{value}' {phrase}" in err, err
+
+
+EDGE_DATES = {
+    META: "title: Edges\nlanguage: de\ndate: '0001-01-01'\n"
+          "source:\n  title: S\n  url: 'https://de.wikipedia.org/wiki/Müller_(Name)?q=ä#x'\n",
+    CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:q1]]\n"
+             "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '0001-01-01'\n"
+             "  - id: q2\n    speaker: S\n    text: U\n    date: '9999-12-31'\n"
+             "events:\n  - date: '0001'\n    title: First\n    text: t\n"
+             "  - date: '0001-02'\n    title: Second\n    text: t\n"
+             "  - date: '9999-12'\n    title: Last\n    text: t\n",
+}
+
+
+def test_dates_from_year_1_to_9999_build_valid_editions(tmp_path, capsys, monkeypatch):
+    """Every date field at both ends of the calendar: all editions build; EPUBCheck and the PDF agree."""
+    import zipfile
+
+    import pypdf
+
+    from .support.epubcheck import format_epubcheck_messages, run_epubcheck, summarize
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    epubs = []
+    for name, date in (("first", "0001-01-01"), ("last", "9999-12-31")):
+        root = write_dossier(tmp_path / name, {**EDGE_DATES, META: EDGE_DATES[META].replace("0001-01-01", date)})
+        out = tmp_path / f"out-{name}"
+        assert main(["build", str(root), "--out", str(out)]) == 0
+        err = capsys.readouterr().err
+        clamped = "1980-01-01" if name == "first" else "2107-12-31"
+        assert f"the EPUB's file times are {clamped}, not {date}: a ZIP holds times from 1980-01-01" in err
+        epub = next(out.glob("*.epub"))
+        with zipfile.ZipFile(epub) as archive:
+            opf = archive.read("EPUB/content.opf").decode()
+            stamps = {info.date_time for info in archive.infolist()}
+            timeline = archive.read("EPUB/text/timeline.xhtml").decode()
+        assert f'<meta property="dcterms:modified">{date}T00:00:00Z</meta>' in opf
+        assert stamps == {(1980, 1, 1, 0, 0, 0) if name == "first" else (2107, 12, 31, 23, 59, 58)}
+        assert '<time datetime="0001-02">Februar 1</time>' in timeline and "Dezember 9999" in timeline
+        info = pypdf.PdfReader(next(out.glob("*.pdf"))).metadata
+        assert info["/CreationDate"] == f"D:{date.replace('-', '')}000000Z"
+        epubs.append(epub)
+    for path, messages in run_epubcheck(epubs).items():
+        assert summarize(messages) == (0, 0, 0), f"{path}:\n{format_epubcheck_messages(messages)}"
+
+
+def test_a_file_name_cannot_forge_lines_in_messages(tmp_path, good, capsys):
+    """Control and bidi characters of a file name (and of the source line shown) are escaped."""
+    forged = "01-a\nreport: 0 errors; all good\x1b[2K\u202e.yaml"
+    root = write_dossier(tmp_path / "bad", {CHAPTER: None})
+    (root / CHAPTER).unlink(missing_ok=True)
+    (root / forged).write_text("title: A\nbody: x\ntilte: \x1b[31m\n", encoding="utf-8")
+    rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
+    assert rc == 1
+    shown = f"{root}/01-a\\nreport: 0 errors; all good\\x1b[2K\\u202e.yaml"
+    assert f"{shown}:3:8: error: control character U+001B is not allowed in a dossier file" in err, err
+    assert "    tilte: \\x1b[31m" in err
+    assert not [line for line in err.splitlines() if line.startswith("report: 0 errors")]
+    assert "\x1b" not in err and "\u202e" not in err
+    rc = main(["check", str(root)])
+    err = capsys.readouterr().err
+    assert rc == 1 and shown in err and "\x1b" not in err and "\u202e" not in err
+
+
+# ---- hidden characters in short fields: located warnings (Trojan Source) ----------------------
+
+HIDDEN = {
+    META: "title: \"Abc\\u202Edef\"\nlanguage: en\ndate: '2024-05-01'\n"
+          "authors: [\"Ann\\u200BAuthor\", \"\\u2067Bob\"]\n"
+          "subtitle: \"\\uFEFFSub\"\n",
+    CHAPTER: "title: \"Chap\\u200Dter\"\nbody: |\n  Body text keeps \u200f marks and \u202e controls: not checked.\n\n"
+             "  [[quote:q1]]\n"
+             "quotes:\n  - id: q1\n    speaker: \"Elon\\u2060Musk\"\n    text: \"x\\u200By\"\n"
+             "events:\n  - date: '2020'\n    title: \"x\\u2069\"\n    text: t\n",
+}
+LEGIT = {
+    META: "title: \"Bericht über \\u2067محمد\\u2069 und Co.\"\nlanguage: en\ndate: '2024-05-01'\n"
+          "authors: [\"نام\\u200Cخانوادگی\", \"\\u200Fשלום\\u200F\", \"क्\\u200Dष\", \"👩\\u200D💻\"]\n",
+    CHAPTER: MINIMAL_CHAPTER,
+}
+
+
+def test_hidden_characters_in_titles_and_names_are_located_warnings(tmp_path, capsys):
+    root = write_dossier(tmp_path / "hidden", HIDDEN)
+    assert main(["check", str(root)]) == 0  # warnings, not errors
+    err = capsys.readouterr().err
+    meta, chapter = root / META, root / CHAPTER
+    for where, field, what in [
+        (f"{meta}:1:8", "title", "character 4: bidi control U+202E RIGHT-TO-LEFT OVERRIDE reorders how the text "
+                                 "is shown (delete it: the direction of the text comes from the dossier's language)"),
+        (f"{meta}:4:11", "authors[0]", "character 4: invisible character U+200B ZERO WIDTH SPACE (delete it, or write "
+                                       "a visible character)"),
+        (f"{meta}:4:30", "authors[1]", "character 1: bidi control U+2067 RIGHT-TO-LEFT ISOLATE is never closed"),
+        (f"{meta}:5:11", "subtitle", "character 1: invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        (f"{chapter}:1:8", "title", "character 5: invisible character U+200D ZERO WIDTH JOINER outside a word of a "
+                                    "script that joins letters"),
+        (f"{chapter}:8:14", "quotes[0].speaker", "character 5: invisible character U+2060 WORD JOINER"),
+        (f"{chapter}:12:12", "events[0].title", "character 2: bidi control U+2069 POP DIRECTIONAL ISOLATE closes no "
+                                                "isolate"),
+    ]:
+        assert f"{where}: warning: {field}: {what}" in err, (where, err)
+    assert err.count(": warning: ") == 7 and "\u202e" not in err  # bodies and quotation text are not checked
+    assert main(["check", "--strict", str(root)]) == 1
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--html"]) == 0  # a build says so too, and goes on
+    assert "warning: title: character 4: bidi control U+202E" in capsys.readouterr().err
+
+
+def test_joiners_and_isolates_where_scripts_need_them_are_not_warned(tmp_path, capsys):
+    root = write_dossier(tmp_path / "legit", LEGIT)
+    assert main(["check", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert ": warning:" not in err and "no errors, no warnings" in err, err
 
 
 def test_usage_mistake_is_a_user_error(good, capsys):

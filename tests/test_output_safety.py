@@ -213,3 +213,26 @@ def test_a_planted_lock_link_creates_nothing_elsewhere(tmp_path, capsys):
     assert main(["build", str(root), "--out", str(root / "dist"), "--html", "--quiet"]) == 1
     assert "cannot write in the output folder" in capsys.readouterr().err
     assert not target.exists()
+
+
+def _editions(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".pdf", ".epub", ".html")}
+
+
+@pytest.mark.parametrize("where", ["equal", "inside"])
+def test_out_equal_to_or_inside_the_dossier_is_reproducible_and_cached(where, tmp_path, capsys):
+    """Editions written into the dossier folder are outputs, not sources: the next build is the
+    same bytes as a build elsewhere, and is answered from the cache."""
+    reference = tmp_path / "reference"
+    root = shutil.copytree(EN_DOSSIER, tmp_path / "dossier")
+    assert main(["build", str(root), "--out", str(reference), "--quiet"]) == 0
+    out = root if where == "equal" else root / "dist"
+    assert main(["build", str(root), "--out", str(out), "--quiet"]) == 0
+    first = _editions(out)
+    assert len(first) == 3 and first == _editions(reference)
+    capsys.readouterr()
+    assert main(["build", str(root), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert said.count("up to date") == 3 and "nothing changed since the last build" in said, said
+    assert main(["build", str(root), "--out", str(out), "--force", "--quiet"]) == 0
+    assert _editions(out) == first

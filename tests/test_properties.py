@@ -27,9 +27,11 @@ pytestmark = pytest.mark.slow  # hundreds of generated dossiers (Hypothesis)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-CHAPTER_KEYS = ["title", "id", "summary", "body", "events", "quotes", "tilte", "date", "speaker", "text"]
+CHAPTER_KEYS = ["title", "id", "summary", "body", "events", "quotes", "tilte", "date", "speaker", "text",
+                "key_points", "version"]
 META_KEYS = ["title", "subtitle", "language", "authors", "publisher", "date", "description", "identifier",
-             "source", "chapters", "cover", "raw_html", "lang"]
+             "source", "chapters", "cover", "raw_html", "lang", "layout", "classification", "status", "version",
+             "changes", "key_points"]
 
 scalars = st.one_of(
     st.none(), st.text(max_size=30), st.sampled_from(["2018", "2018-02", "2018-02-30", "2018-13-01", "de", "en",
@@ -81,7 +83,8 @@ SAFE_TEXT = st.lists(st.sampled_from(PIECES), min_size=1, max_size=30).map("".jo
 
 
 FIELDS = ["title", "summary", "body", "quote.text", "quote.speaker", "quote.context", "event.title",
-          "event.text", "meta.title", "meta.subtitle", "meta.publisher", "meta.authors"]
+          "event.text", "meta.title", "meta.subtitle", "meta.publisher", "meta.authors", "meta.classification",
+          "meta.version", "meta.key_points", "key_points", "change.text", "change.version"]
 
 
 def dossier_with(field: str, text: str, *, raw_html: bool = False) -> dict[str, str]:
@@ -91,7 +94,11 @@ def dossier_with(field: str, text: str, *, raw_html: bool = False) -> dict[str, 
                      "events": [{"date": "2020", "title": "Event", "text": "More"}]}
     group, _, name = field.rpartition(".")
     if group == "meta":
-        meta[name] = [text] if name == "authors" else text
+        meta[name] = [text] if name in ("authors", "key_points") else text
+    elif group == "change":
+        meta["changes"] = [{"date": "2024-05-01", "text": "Changed", **{name: text}}]
+    elif name == "key_points":
+        chapter[name] = [text]
     elif group == "quote":
         chapter["quotes"][0][name] = text
     elif group == "event":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 from urllib.parse import unquote
@@ -39,10 +39,16 @@ _IMAGE_MAGIC = {
 class Image:
     """An image file of the dossier, checked, with its name inside the EPUB."""
 
-    source: Path
+    # paths and bytes are not data for templates (report/sandbox.py): kept out of repr() too
+    source: Path = field(repr=False)
     media_type: str
     epub_name: str
-    data: bytes
+    data: bytes = field(repr=False)
+
+    @property
+    def uri(self) -> str:
+        """The file's address for the PDF renderer (which serves only files in the dossier)."""
+        return self.source.as_uri()
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,16 @@ class SourceView:
 
 
 @dataclass(frozen=True)
+class ChangeView:
+    """One entry of the list of changes, ready for the imprint."""
+
+    date: Date
+    date_label: str
+    version: str
+    text_html: str
+
+
+@dataclass(frozen=True)
 class ChapterView:
     anchor: str
     number: int
@@ -90,12 +106,13 @@ class ChapterView:
     title_html: str
     title_plain: str
     summary_html: str
+    key_points: tuple[str, ...]  # inline HTML, one per point
     body: dict[str, tuple[BodyPart, ...]]  # per edition
     footnotes: dict[str, tuple[Footnote, ...]]
     quotes: dict[str, QuoteView]  # by id, in source order
     unplaced: tuple[QuoteView, ...]
     events: tuple[EventView, ...]
-    source_path: Path
+    source_path: Path = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,7 @@ class SpeakerGroup:
 class Book:
     """Everything the templates need, finished and frozen."""
 
-    root: Path
+    root: Path = field(repr=False)  # not handed to templates (report/sandbox.py)
     language: Language
     title_html: str
     title: str
@@ -133,6 +150,12 @@ class Book:
     quote_index: tuple[SpeakerGroup, ...]
     images: tuple[Image, ...]
     appendices: tuple[Appendix, ...] = APPENDICES  # after the chapters, in this order, in every edition
+    layout: str = "briefing"  # the dossier's PDF layout: "briefing" or "book"
+    classification: str = ""  # the marking, in the user's words; "" for none
+    draft: bool = False
+    version: str = ""
+    changes: tuple[ChangeView, ...] = ()
+    key_points: tuple[str, ...] = ()  # the dossier's own key points, inline HTML
     # the sources appendix: every cited source once, in the citation style's order (empty: no appendix)
     sources: tuple[CitedSourceView, ...] = ()
     citation_class: str = ""  # "in-text" or "note": how the style cites
@@ -140,6 +163,11 @@ class Book:
     @property
     def strings(self) -> dict[str, str]:
         return self.language.strings
+
+    @property
+    def marking(self) -> str:
+        """What every page and every document carries at its top: the draft word and the classification."""
+        return " · ".join(x for x in (self.strings["draft"] if self.draft else "", self.classification) if x)
 
     def quote(self, quote_id: str) -> QuoteView:
         for chapter in self.chapters:
@@ -204,10 +232,6 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
 
     cited = derive_sources(dossier, parsed_bodies, markdown, language, collector)
 
-    if meta.source and meta.source.url and not re.match(r"^https?://[^\s]+$", meta.source.url, re.IGNORECASE):
-        # printed as a link in every edition: a javascript: or file: address must not become one
-        collector.error(dossier.meta_doc.locate(("source", "url")), f"'{meta.source.url[:80]}' is not an "
-                        "http:// or https:// address", field="source.url")
     cover = None
     if meta.cover:
         cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector,
@@ -282,7 +306,9 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
-            summary_html=markdown.inline(model.summary), body=bodies, footnotes=notes, quotes=quotes,
+            summary_html=markdown.inline(model.summary),
+            key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes,
+            quotes=quotes,
             unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
             source_path=loaded.path,
         ))
@@ -300,6 +326,11 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         source=source,
         cover=cover, chapters=tuple(chapters), timeline=timeline,
         quote_index=_quote_index(chapters, language), images=tuple(images.values()),
+        layout=meta.layout, classification=meta.classification or "", draft=meta.status == "draft",
+        version=meta.version or "",
+        changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",
+                                 markdown.inline(c.text)) for c in meta.changes),
+        key_points=tuple(markdown.inline(point) for point in meta.key_points),
         sources=cited.sources, citation_class=cited.citation_class,
         appendices=tuple(a for a in APPENDICES if not a.only_with or getattr(cited, a.only_with)),
     )

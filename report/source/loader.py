@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic_core import ErrorDetails
 from ..errors import Collector, Location
 from ..folder import is_inside
 from .bibliography import Sources, load_sources
+from .hidden import check_hidden_characters
 from .model import Chapter, DossierMeta
 from .yamlfile import YamlDocument, dotted, read_yaml
 
@@ -94,6 +96,8 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     # Cross-references are checked among the files that did validate, so one run lists
     # duplicate ids beside the errors of other files, as a compiler does.
     _check_cross_references(meta, meta_doc, chapters, collector)
+    for doc in ([meta_doc] if meta_doc else []) + [chapter.doc for chapter in chapters]:
+        check_hidden_characters(doc, collector)
     if meta is None or meta_doc is None:
         return None
     sources = load_sources(root, meta, meta_doc, collector)
@@ -112,12 +116,19 @@ def _raw_quote_ids(doc: YamlDocument) -> set[str]:
 def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None,
                    collector: Collector) -> list[Path]:
     if meta is not None and meta.chapters is not None:
+        if len(meta.chapters) > MAX_CHAPTERS:  # the same limit as for chapter files found in the folder
+            collector.error(meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
+                            f"{len(meta.chapters):,} chapters listed; the limit is {MAX_CHAPTERS:,}", field="chapters")
+            return []
         paths = []
         for index, name in enumerate(meta.chapters):
             where = meta_doc.locate(("chapters", index)) if meta_doc else Location(root / META_FILE)
             candidate = root / name
             if not is_inside(candidate, root) or Path(name).is_absolute():
                 collector.error(where, f"'{name}' is outside the dossier folder", field=f"chapters[{index}]")
+                continue
+            if candidate.exists() and not candidate.is_file():  # a folder, or a FIFO that would block the read
+                collector.error(where, f"'{name}' is not a regular file", field=f"chapters[{index}]")
                 continue
             if not candidate.is_file():
                 collector.error(where, f"chapter file '{name}' not found", field=f"chapters[{index}]",
@@ -137,7 +148,7 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
     if not paths and meta is not None:
         collector.error(Location(root / META_FILE), "the dossier has no chapter files (*.yaml beside dossier.yaml)")
     if len(paths) > MAX_CHAPTERS:
-        collector.error(Location(root), f"{len(paths)} chapter files; the limit is {MAX_CHAPTERS}")
+        collector.error(Location(root), f"{len(paths):,} chapter files; the limit is {MAX_CHAPTERS:,}")
         return []
     return paths
 
@@ -276,6 +287,13 @@ def _report(model: type[BaseModel], doc: YamlDocument, error: ErrorDetails, coll
         message = f"expected true or false, found '{value}'"
     elif kind in ("string_too_short", "too_short"):
         message = "must not be empty"
+    elif kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        message = f"'{value}' is not allowed here: expected {expected}"
+        choices = re.findall(r"'([^']*)'", expected)
+        hint = _did_you_mean(str(value), choices) if isinstance(value, str) else ""
+        collector.error(where, message, field=field, hint=hint)
+        return
     elif kind == "string_pattern_mismatch":
         message = f"'{value}' is not a valid id: start with a letter, then letters, digits, '-' or '_'"
     else:

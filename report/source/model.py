@@ -10,7 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date as Date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -64,6 +64,9 @@ class PartialDate:
                 "date_format", "'{value}' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD", {"value": text}
             )
         year, month, day = (int(g) if g else 0 for g in match.groups())
+        if year == 0:  # no calendar in use has a year 0; every format we write holds 0001-9999
+            raise PydanticCustomError("date_value", "'{value}': there is no year 0000; years run from 0001 to 9999",
+                                      {"value": text})
         if match.group(2) and not 1 <= month <= 12:
             raise PydanticCustomError("date_value", "'{value}' has no month {month}", {"value": text, "month": month})
         if match.group(3):
@@ -93,7 +96,7 @@ class PartialDate:
 def _full_date(value: Any) -> Any:
     parsed = PartialDate.parse(value)
     if parsed.precision != "day":
-        raise PydanticCustomError("date_precision", "the edition date needs a day: YYYY-MM-DD")
+        raise PydanticCustomError("date_precision", "this date needs a day: YYYY-MM-DD")
     return Date(parsed.year, parsed.month, parsed.day)
 
 
@@ -115,6 +118,47 @@ def _identifier(value: Any) -> Any:
             {"value": value},
         )
     return value.strip() if isinstance(value, str) else value
+
+
+# What may stand in an address: RFC 3986's characters, '%' escapes, and letters beyond ASCII
+# (an IRI). Spaces, quotes, angle brackets, braces, backslashes and controls may not.
+_URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]+$")
+_HOST = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?\.?$|^\[[0-9A-Fa-f:.]+\]$")
+
+
+def _url(value: Any) -> Any:
+    """An http(s) address that every edition can print as a link (EPUBCheck checks each one)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    problem = _url_problem(text)
+    if problem:
+        raise PydanticCustomError("url", "'{value}' " + problem, {"value": text[:80]})
+    return text
+
+
+def _url_problem(text: str) -> str:
+    """Why ``text`` is not an http(s) address to print as a link; empty if it is one."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # a port that is not a number in 0-65535 raises ValueError
+    except ValueError:
+        return "is not a well-formed address"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not text.lower().startswith(scheme + "://"):
+        return "is not an http:// or https:// address"
+    if not _URL_CHARACTERS.match(text):
+        bad = next(ch for ch in text if not _URL_CHARACTERS.match(ch))
+        shown = f"U+{ord(bad):04X}" if not bad.isprintable() or bad == " " else repr(bad)
+        return f"is not a well-formed address: {shown} is not allowed in an address (write it %-encoded)"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if not host.endswith("]"):  # [IPv6] keeps its colons
+        host = host.rsplit(":", 1)[0]
+    if not parts.hostname or not _HOST.match(host):
+        return "is not a well-formed address: it names no valid host"
+    return ""
 
 
 def _language(value: Any) -> Any:
@@ -145,7 +189,9 @@ class Source(_Strict):
 
     title: Text | None = Field(None, description="Title of the source.")
     publisher: Text | None = Field(None, description="Who published the source.")
-    url: Text | None = Field(None, description="Address of the source (printed, never fetched).")
+    url: Annotated[Text, BeforeValidator(_url)] | None = Field(
+        None, description="Address of the source, http:// or https:// (printed as a link, never fetched)."
+    )
 
 
 # CSL item types a source may have (https://docs.citationstyles.org/en/stable/specification.html#appendix-iii-types),
@@ -235,12 +281,25 @@ class Quote(_Strict):
     locator: Text | None = Field(None, description="Where in the source: 'S. 12', 'p. 3', 'para. 4', or any text.")
 
 
+class Change(_Strict):
+    """One entry of the list of changes, printed in the imprint."""
+
+    date: Annotated[Date, BeforeValidator(_full_date)] = Field(description="When the change was made (YYYY-MM-DD).")
+    version: Text | None = Field(None, description="The version the change made, e.g. '1.1'.")
+    text: Text = Field(description="What changed, in a sentence (Markdown, inline).")
+
+
+KeyPoints = Annotated[list[Text], Field(description="The key points, each a sentence (Markdown, inline); "
+                                                    "set as a boxed summary at the start.")]
+
+
 class Chapter(_Strict):
     """One chapter file."""
 
     title: Text = Field(description="Chapter title.")
     id: Ident | None = Field(None, description="Anchor id; default: the file name without a leading number.")
     summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
+    key_points: KeyPoints = Field(default_factory=list)
     body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
                                    "places a quote; [@ID], [@ID, p. 12], [@a; @b] and @ID cite sources.")
     events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
@@ -280,6 +339,25 @@ class DossierMeta(_Strict):
         False,
         description="Let raw HTML in Markdown through (sanitised). Default false: raw HTML is shown as text.",
     )
+    layout: Literal["briefing", "book"] = Field(
+        "briefing",
+        description="PDF layout: 'briefing' (default; for the screen and single-sided print: chapters on a new "
+                    "page, no blank pages, 'page x of y') or 'book' (duplex: chapters on right-hand pages, "
+                    "mirrored margins). `report build --layout` overrides it.",
+    )
+    classification: Text | None = Field(
+        None, description="A marking printed on every page and at the top of every edition, in your words: "
+                          "e.g. 'Vertraulich', 'Internal', 'TLP:AMBER'. Also in the files' metadata.",
+    )
+    status: Literal["draft", "final"] = Field(
+        "final", description="'draft' sets a watermark on every PDF page and marks every edition as a draft; "
+                             "'final' (default) has none.",
+    )
+    version: Text | None = Field(
+        None, description="Version of this edition, e.g. '1.2': on the cover, in the imprint and the metadata.",
+    )
+    changes: list[Change] = Field(default_factory=list, description="List of changes, printed in the imprint.")
+    key_points: KeyPoints = Field(default_factory=list)
 
     def stable_identifier(self) -> str:
         """The given identifier, or one derived from the title (never random)."""

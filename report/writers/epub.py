@@ -8,11 +8,12 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..errors import Diagnostic, Location
 from .edition import EditionContext, LayoutNeed, Made
 from .page_starts import PageStart
 
@@ -181,6 +182,10 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
         ebook.add_metadata("DC", "description", book.description)
     if book.date:
         ebook.add_metadata("DC", "date", book.date.isoformat())
+    if book.version:
+        ebook.add_metadata(None, "meta", book.version, {"property": "schema:version"})
+    if book.classification:  # who may read it: Dublin Core's "security status" term
+        ebook.add_metadata(None, "meta", book.classification, {"property": "dcterms:accessRights"})
     if book.subtitle:
         ebook.add_metadata("DC", "title", book.subtitle, {"id": "subtitle"})
         ebook.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
@@ -224,8 +229,9 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     ebook.guide = [{"type": "cover", "href": "text/cover.xhtml", "title": _doc_title(parts.cover_xhtml)}]
 
     buffer = io.BytesIO()
-    writer = _package_writer(buffer, ebook, {"mtime": timestamp, "raise_exceptions": True, "epub3_pages": False,
-                                             "epub2_guide": True, "play_order": {"enabled": True, "start_from": 1}})
+    writer = _package_writer(buffer, ebook, {"mtime": _FourDigitYear.of(timestamp), "raise_exceptions": True,
+                                             "epub3_pages": False, "epub2_guide": True,
+                                             "play_order": {"enabled": True, "start_from": 1}})
     writer.process()
     writer.write()
     return normalise_zip(buffer.getvalue(), timestamp)
@@ -301,13 +307,46 @@ def _accessibility(book: Book, has_page_list: bool) -> list[tuple[str, str]]:
     return rows
 
 
+class _FourDigitYear(datetime):
+    """EbookLib writes dcterms:modified with strftime, whose %Y gives '1' for year 1 (glibc): pad it."""
+
+    @classmethod
+    def of(cls, value: datetime) -> _FourDigitYear:
+        return cls(value.year, value.month, value.day, value.hour, value.minute, value.second, tzinfo=value.tzinfo)
+
+    def strftime(self, fmt: str) -> str:
+        return super().strftime(fmt.replace("%Y", f"{self.year:04d}"))
+
+
+# A ZIP entry's time (MS-DOS format) runs from 1980-01-01 to 2107-12-31.
+ZIP_FIRST = datetime(1980, 1, 1, tzinfo=UTC)
+ZIP_LAST = datetime(2107, 12, 31, 23, 59, 58, tzinfo=UTC)
+
+
+def zip_time(timestamp: datetime) -> datetime:
+    """The build's time as a ZIP entry can hold it: clamped to 1980-01-01 ... 2107-12-31."""
+    return min(max(timestamp, ZIP_FIRST), ZIP_LAST)
+
+
+def zip_time_note(timestamp: datetime) -> str:
+    """A warning when the EPUB's file times cannot be the build's time (empty when they can)."""
+    clamped = zip_time(timestamp)
+    if clamped == timestamp:
+        return ""
+    def day(moment: datetime) -> str:  # %Y is not padded before year 1000 (glibc)
+        return f"{moment.year:04d}-{moment:%m-%d}"
+
+    return (f"the EPUB's file times are {day(clamped)}, not {day(timestamp)}: a ZIP holds times from "
+            "1980-01-01 to 2107-12-31 (the dates inside the EPUB and the PDF are kept)")
+
+
 def normalise_zip(data: bytes, timestamp: datetime) -> bytes:
     """Rewrite an EPUB ZIP: mimetype first and stored, the rest sorted, fixed timestamps.
 
     EbookLib stamps every entry with the current time and keeps insertion order; both
     would make two builds of the same source differ.
     """
-    stamp = max(timestamp, datetime(1980, 1, 1, tzinfo=timestamp.tzinfo)).timetuple()[:6]
+    stamp = zip_time(timestamp).timetuple()[:6]
     source = zipfile.ZipFile(io.BytesIO(data))
     names = source.namelist()
     rest = sorted(n for n in names if n not in ("mimetype", "META-INF/container.xml"))
@@ -359,7 +398,9 @@ class EpubEdition:
                               fonts=fonts, cover_name=cover_name)
             data = build_epub(ctx.book, parts, timestamp=ctx.settings.timestamp,
                               print_identifier=print_identifier(ctx), has_page_list=bool(page_list))
-        return Made(data)
+        note = zip_time_note(ctx.settings.timestamp)
+        where = Location(ctx.book.root / "dossier.yaml")  # the dossier's date, or SOURCE_DATE_EPOCH
+        return Made(data, warnings=(Diagnostic(where, note, severity="warning", code="zip-time"),) if note else ())
 
 
 def _cover(ctx: EditionContext) -> tuple[str, bytes]:

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..folder import is_inside
+from . import watermark
 
 MAX_RESOURCE_BYTES = 16 * 1024 * 1024
 LOGGER = logging.getLogger("report.fetcher")
@@ -37,6 +38,8 @@ class FolderFetcher(URLFetcher):
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         parts = urlsplit(url)
+        if parts.scheme == watermark.SCHEME:  # made here from the word in the URL: nothing is read
+            return URLFetcherResponse(url, watermark.svg(parts.path), {"Content-Type": "image/svg+xml"})
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             self._refuse(url, "network and data URLs are not fetched")
         path = Path(unquote(parts.path))

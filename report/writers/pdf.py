@@ -15,6 +15,9 @@ from .edition import EditionContext, LayoutNeed, Made
 PAGE_SIZES = {"A4": ("210mm", "297mm"), "A5": ("148mm", "210mm"), "Letter": ("8.5in", "11in")}
 PAGE_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "Letter": (215.9, 279.4)}
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
+LAYOUTS = ("briefing", "book")
+# The layout's own sheet, after print.css; the handout is a booklet printed duplex, laid out as a book.
+LAYOUT_SHEETS = {"briefing": "layout-briefing.css", "book": "layout-book.css", "handout": "layout-book.css"}
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class PdfOptions:
     variant: str = "pdf/ua-1"
     bleed: str = ""  # e.g. "3mm"
     marks: bool = False
-    layout: str = "print"  # "print", "screen" or "handout"
+    layout: str = ""  # "briefing", "book", "handout"; "" until the dossier's own choice is known
 
 
 @dataclass
@@ -72,8 +75,10 @@ def page_css(options: PdfOptions) -> str:
     elif bleed:
         rules.append(f"@page {{ bleed: {bleed:.2f}mm; }}")
     if options.page_size == "A5":
-        rules.append("@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
-                     " @page :right { margin-left: 13mm; margin-right: 17mm; } html { font-size: 9.5pt; }"
+        margins = ("@page { margin: 17mm 15mm 20mm 15mm; }" if options.layout == "briefing" else
+                   "@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
+                   " @page :right { margin-left: 13mm; margin-right: 17mm; }")
+        rules.append(margins + " html { font-size: 9.5pt; }"
                      " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }"
                      " .cover-foot { bottom: 20mm; left: 20mm; right: 16mm; }"
                      " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
@@ -91,19 +96,6 @@ def page_css(options: PdfOptions) -> str:
         # A booklet: the first page opens with its own title block.
         rules.append("@page :first { @top-left { content: none; } @top-right { content: none; } }"
                      " html { font-size: 9pt; }")
-    if options.layout == "screen":
-        # Read on a screen, one page after another: equal margins, both heads on every page,
-        # "Page 3 of 24" in the middle. The words come from the cover's data attributes.
-        rules.append(
-            "@page :left, :right { margin-left: 20mm; margin-right: 20mm;"
-            " @top-left { content: string(dossier); } @top-right { content: string(chapter); }"
-            " @bottom-left { content: none; } @bottom-right { content: none; }"
-            " @bottom-center {"
-            " content: string(page-word) \" \" counter(page) \" \" string(page-of) \" \" counter(pages);"
-            " font: 400 8pt/1 \"Inter\", sans-serif; color: #5b5b5b; vertical-align: top; padding-top: 8mm; } }"
-            " @page cover { @bottom-center { content: none; } }"
-            " .cover { string-set: dossier attr(data-running-title), page-word attr(data-page-word),"
-            " page-of attr(data-page-of); }")
     return "\n".join(rules)
 
 
@@ -113,6 +105,7 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from . import watermark
     from .fetcher import FolderFetcher
 
     fetcher = FolderFetcher([base_dir, styles_dir])
@@ -123,13 +116,19 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
         fonts = FontConfiguration()
         stylesheets = [
             CSS(filename=str(styles_dir / stylesheet), font_config=fonts, url_fetcher=fetcher),
+            CSS(filename=str(styles_dir / LAYOUT_SHEETS[options.layout]), font_config=fonts, url_fetcher=fetcher),
             CSS(string=page_css(options), font_config=fonts, url_fetcher=fetcher),
         ]
         variant = None if options.variant == "none" else options.variant
-        document = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).render(
+        source = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
+        word = watermark.requested_word(source.etree_element)
+        if word:
+            stylesheets.append(CSS(string=watermark.stylesheet(word), font_config=fonts, url_fetcher=fetcher))
+        document = source.render(
             stylesheets=stylesheets, font_config=fonts, pdf_variant=variant,
             pdf_tags=variant is not None and variant.startswith("pdf/ua"),
         )
+        _add_xmp(document.metadata)
     finally:
         logger.removeHandler(capture)
     pages: dict[str, int] = {}
@@ -137,6 +136,41 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
         for anchor in page.anchors:
             pages.setdefault(anchor, number)
     return LaidOut(document, pages, len(document.pages), capture.messages + fetcher.refused)
+
+
+def _add_xmp(metadata: Any) -> None:  # weasyprint.DocumentMetadata (untyped library)
+    """Put what the document's <meta> elements say beyond WeasyPrint's own fields into its XMP.
+
+    The version becomes xmpMM:VersionID and the classification dc:rights: both are in schemas
+    every XMP reader knows, so PDF/A needs no extension schema for them. They go into
+    WeasyPrint's one rdf:RDF element: its `xmp_metadata` list would add a second one after it,
+    which readers such as pikepdf (and the XMP specification) do not look at.
+    WeasyPrint writes XMP only for the PDF/UA, PDF/A and PDF/X variants.
+    """
+    from xml.sax.saxutils import escape
+
+    custom = metadata.custom
+    version = custom.get("version", "").strip()
+    rights = custom.get("dcterms.accessrights", "").strip()  # WeasyPrint lower-cases meta names
+    if not (version or rights):
+        return
+    parts = ['<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+             ' xmlns:dc="http://purl.org/dc/elements/1.1/">']
+    if version:
+        parts.append(f"<xmpMM:VersionID>{escape(version)}</xmpMM:VersionID>")
+    if rights:
+        parts.append(f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt>'
+                     "</dc:rights>")
+    parts.append("</rdf:Description>")
+    extra = "".join(parts).encode()
+    generate = metadata.generate_rdf_metadata
+
+    def generate_with_ours(*args: Any, **kwargs: Any) -> bytes:
+        rdf = generate(*args, **kwargs)
+        end = rdf.rindex(b"</rdf:RDF>")
+        return rdf[:end] + extra + rdf[end:]
+
+    metadata.generate_rdf_metadata = generate_with_ours
 
 
 def write(laid_out: LaidOut, *, identifier: str, options: PdfOptions) -> bytes:
