@@ -104,6 +104,7 @@ class Renderer:
             "book": book,
             "s": s,
             "lang": book.language.tag,
+            "direction": book.language.direction,  # "rtl" or "ltr": the EPUB sets dir on <html> and <body>
             "quote_open": marks[0],
             "quote_close": marks[1],
             "version": __version__,
@@ -153,7 +154,9 @@ class Renderer:
 
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""
-        docs: dict[str, str] = {}
+        # the contents page first (after the cover, which the writer adds): the nav document stays out of the spine
+        docs: dict[str, str] = {"text/contents.xhtml": self.render("epub/contents.xhtml", "epub",
+                                                                  doc_title=self.book.strings["contents"])}
         if self.book.key_points:  # the dossier's key points come first, before chapter 1
             docs[KEY_POINTS_DOCUMENT] = self.render("epub/appendix.xhtml", "epub", part="key_points.html",
                                                         pages=pages, doc_title=self.book.strings["key_points"])

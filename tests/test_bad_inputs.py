@@ -894,3 +894,230 @@ def test_dossier_yaml_that_is_a_fifo_does_not_hang(tmp_path, good, capsys):
     os.mkfifo(root / META)
     rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
     assert rc == 1 and f"{root / META}: error: is not a regular file" in err
+
+
+# --- Nothing lost (issue 10): every paragraph, note, quote and image reaches every edition ---
+
+WORDS = ("council tram route budget river study vote station depot corridor bridge timetable plan "
+         "engineer winter summer ticket fare line track drainage report letter meeting").split()
+
+
+def words(count: int, seed: int) -> str:
+    return " ".join(WORDS[(seed * 7 + k * 3) % len(WORDS)] for k in range(count))
+
+
+def footnote_chapter(notes: int, long_words: int = 150) -> str:
+    """A chapter whose every short paragraph calls a note; every fifth note is long."""
+    paragraphs = [f"{words(12 + n % 20, n)} ref{n}z[^{n}] {words(5, n + 1)}." for n in range(1, notes + 1)]
+    definitions = [f"[^{n}]: NOTE{n}START {words(long_words if n % 5 == 0 else 8 + n % 12, n)} NOTE{n}END"
+                   for n in range(1, notes + 1)]
+    body = "\n\n".join(paragraphs + definitions)
+    return "title: Many notes\nbody: |\n" + "".join(f"  {line}\n" if line else "\n" for line in body.split("\n"))
+
+
+def body_chapter(*lines: str, title: str = "A") -> str:
+    return f"title: {title}\nbody: |\n" + "".join(f"  {line}\n" if line else "\n" for line in lines)
+
+
+def test_footnote_heavy_chapter_sets_every_note_on_the_page_of_its_call(tmp_path, capsys):
+    """40 notes, every fifth 150 words long, then a short chapter: no note is lost, none moves
+    away from its call (WeasyPrint 70 lost notes 31-35 and set others on later chapters' pages)."""
+    import re
+
+    from .support.pdftext import pdf_pages
+
+    root = write_dossier(tmp_path / "notes", {CHAPTER: footnote_chapter(40), "02-after.yaml": CHAPTER_OK})
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--pdf", "--quiet"]) == 0, capsys.readouterr().err
+    call_page, start_page, end_page = {}, {}, {}
+    for number, text in enumerate(pdf_pages(next(out.glob("*.pdf"))), start=1):
+        for found, pages in ((re.findall(r"ref(\d+)z", text), call_page),
+                             (re.findall(r"NOTE(\d+)START", text), start_page),
+                             (re.findall(r"NOTE(\d+)END", text), end_page)):
+            for note in found:
+                pages.setdefault(int(note), number)
+    assert sorted(call_page) == sorted(start_page) == sorted(end_page) == list(range(1, 41))
+    for note in range(1, 41):
+        assert start_page[note] == call_page[note], (note, call_page[note], start_page[note])
+        assert end_page[note] in (start_page[note], start_page[note] + 1), note  # set whole, or continued
+    # no call is pushed off a page where its note fits: a float rounding in WeasyPrint 70 left
+    # pages of this chapter with one or two calls (report/writers/footnote_fix.py); now 6 to 9
+    calls_per_page = [list(call_page.values()).count(page) for page in sorted(set(call_page.values()))]
+    assert min(calls_per_page[:-1]) >= 4, calls_per_page
+
+
+def test_a_footnote_taller_than_a_page_is_a_located_error(tmp_path, good, capsys):
+    """WeasyPrint cannot split a note across pages: one taller than a page would be cut off the top."""
+    lines = ["Text with a very long note.[^1]", "", f"[^1]: {words(2500, 1)}"]
+    rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: body_chapter(*lines)}, formats=("--pdf",))
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5, "", "footnote 1 is missing from the PDF edition", "must fit on one page")
+
+
+def test_a_paragraph_a_dossier_template_hides_from_the_pdf_is_caught(tmp_path, good, capsys):
+    """The check after layout: a stylesheet in a template override hides the second paragraph."""
+    shipped = (Path(__file__).resolve().parents[1] / "report" / "templates" / "chapter.html").read_text()
+    hide = '{% if edition == "pdf" %}<style>#{{ chapter.anchor }}-b2 { display: none }</style>{% endif %}\n'
+    files = {CHAPTER: body_chapter("First paragraph.", "", "Second paragraph.", "", "Third paragraph."),
+             "templates/chapter.html": hide + shipped}
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5, "", "paragraph is missing from the PDF edition (anchor 'ch-chapter-b2')")
+    assert "EPUB" not in err and "HTML" not in err and "nothing was written" in err
+
+
+def test_a_template_that_drops_the_body_is_caught_in_every_edition(tmp_path, good, capsys):
+    files = {CHAPTER: body_chapter("First paragraph.", "", "[[quote:q1]]", "", "Last.[^1]", "", "[^1]: A note.")
+             + 'quotes:\n  - id: q1\n    speaker: A. Person\n    text: "Words."\n',
+             "templates/chapter.html": '<section id="{{ chapter.anchor }}"><h1 id="{{ chapter.anchor }}-title">'
+                                       '{{ chapter.title_html | safe }}</h1></section>\n'}
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1, err
+    for line, what in ((3, "paragraph"), (7, "paragraph"), (9, "footnote 1"), (13, "quote 'q1'")):
+        expect(err, root / CHAPTER, line, "", f"{what} is missing from the PDF and EPUB and HTML editions")
+
+
+def test_a_list_nested_ten_levels_keeps_every_line_in_every_edition(tmp_path, capsys):
+    """markdown-it's commonmark preset stops at 20 token levels and dropped the rest of the body."""
+    import zipfile
+
+    from .support.pdftext import flatten, pdf_pages
+
+    nested = [("  " * level) + f"- level{level + 1}word" for level in range(10)]
+    root = write_dossier(tmp_path / "nested", {CHAPTER: body_chapter("Before.", "", *nested, "", "After the list.",
+                                                                       "", "> " * 12 + "deepest q9z words")})
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out), "--quiet"]) == 0, capsys.readouterr().err
+    pdf = flatten(" ".join(pdf_pages(next(out.glob("*.pdf")))))
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as epub:
+        xhtml = epub.read("EPUB/text/001-chapter.xhtml").decode()
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    for text in (pdf, xhtml, html):
+        for expected in ("level10word", "After the list.", "q9z"):
+            assert expected in text, expected
+
+
+@pytest.mark.parametrize("kind", ["list", "quote"])
+def test_nesting_deeper_than_the_limit_is_a_located_error(kind, tmp_path, good, capsys):
+    if kind == "list":
+        lines = [("  " * level) + f"- level {level + 1}" for level in range(20)]
+    else:
+        lines = ["> " * 40 + "deep words"]
+    rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: body_chapter("Before.", "", *lines, "", "After.")})
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5 + (16 if kind == "list" else 0), "body", "nest more than 16 levels deep")
+
+
+def png_with_broken_pixels() -> bytes:
+    """A PNG whose chunks and checksums are right but whose pixel stream is not zlib data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 40, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", b"\x78\x9c" + bytes(range(200))) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("where", ["cover", "body"])
+def test_an_image_whose_pixels_cannot_be_decoded_is_a_located_error(where, tmp_path, good, capsys):
+    if where == "cover":
+        files = {META: MINIMAL_META + "cover: cover.png\n", "cover.png": png_with_broken_pixels()}
+        bad_file, line, field = META, 4, "cover"
+    else:
+        files = {CHAPTER: body_chapter("Text.", "", "![a chart](chart.png)"), "chart.png": png_with_broken_pixels()}
+        bad_file, line, field = CHAPTER, 5, "body"
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1, err
+    expect(err, root / bad_file, line, field, "cannot be decoded")
+
+
+def test_too_many_footnotes_in_a_chapter_is_a_located_error(tmp_path, good, capsys):
+    lines = [f"Text {n}.[^{n}]" for n in range(1, 2001)] + [f"[^{n}]: Note {n}." for n in range(1, 2001)]
+    rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: body_chapter(*lines)})
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 3 + 2000 + 500, "body", "2,000 footnotes; the limit is 500 a chapter")
+
+
+def test_too_many_footnotes_in_a_dossier_is_a_located_error(tmp_path, good, capsys):
+    files = {f"{c:02d}-part-{c}.yaml": body_chapter(*[f"T{n}.[^{n}]" for n in range(1, 451)],
+                                                   *[f"[^{n}]: N{n}." for n in range(1, 451)], title=f"C{c}")
+             for c in range(1, 6)}
+    rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: None, **files})
+    assert rc == 1, err
+    # 4 x 450 = 1800 before the fifth chapter: its 201st note is the 2001st
+    expect(err, root / "05-part-5.yaml", 3 + 450 + 200, "body", "more than 2,000 footnotes")
+
+
+def test_raw_html_spans_are_capped_with_a_located_warning(tmp_path, capsys):
+    """One cell of colspan=1000000 took WeasyPrint to all of the machine's memory."""
+    cell = ('<table><tr><td colspan="1000000" rowspan="99999">wide</td></tr><tr><td colspan="x">b</td></tr>'
+            '</table>')
+    root = write_dossier(tmp_path / "spans", {META: MINIMAL_META + "raw_html: true\n",
+                                              CHAPTER: body_chapter("Before.", "", cell, "", "After.")})
+    out = tmp_path / "out"
+    assert main(["build", str(root), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"{root / CHAPTER}:5:1: warning: body: raw HTML colspan='1000000' on <td> is not a whole number " \
+           "from 1 to 100: it is set to 100" in err, err
+    assert "rowspan='99999' on <td> is not a whole number from 1 to 1000: it is set to 1000" in err
+    assert "colspan='x' on <td> is not a whole number from 1 to 100: it is removed" in err
+    html = next(out.glob("*.html")).read_text(encoding="utf-8")
+    assert '<td colspan="100" rowspan="1000">wide</td></tr><tr><td>b</td>' in html
+
+
+@pytest.mark.parametrize("kind", ["markdown", "raw"])
+def test_a_table_wider_than_the_limit_is_a_located_error(kind, tmp_path, good, capsys):
+    """A 1 MiB file can hold a row of 250,000 cells; 30,000 took WeasyPrint 41 s and 541 MB."""
+    if kind == "markdown":
+        rows = ["| " + " | ".join(f"c{n}" for n in range(150)) + " |", "|" + "---|" * 150]
+        files = {CHAPTER: body_chapter("Before.", "", *rows, "", "After.")}
+        phrase = "this table has 150 columns; the limit is 100"
+    else:
+        rows = ["<table><tr>", *["<td>x</td>"] * 99, "<td colspan=\"50\">y</td></tr></table>"]
+        files = {META: MINIMAL_META + "raw_html: true\n", CHAPTER: body_chapter("Before.", "", *rows, "", "After.")}
+        phrase = "raw HTML makes a table of 149 columns in this chapter; the limit is 100"
+    rc, err, root = build_bad(tmp_path, good, capsys, files)
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5, "body", phrase)
+
+
+def test_raw_html_nested_deeper_than_the_limit_is_a_located_error(tmp_path, good, capsys):
+    """150 nested <blockquote> ran the PDF engine out of Python stack: an error without a place."""
+    lines = ["<blockquote>"] * 150 + ["deep words"] + ["</blockquote>"] * 150
+    files = {META: MINIMAL_META + "raw_html: true\n", CHAPTER: body_chapter("Before.", "", *lines, "", "After.")}
+    rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
+    assert rc == 1, err
+    expect(err, root / CHAPTER, 5, "body", "raw HTML nests elements 150 deep in this chapter; the limit is 64")
+
+
+def test_the_check_in_process_on_a_patched_layout(tmp_path):
+    """report/completeness.py itself: one anchor taken out of a real layout's page map is a located
+    error; a note moved pages away from its call is a located warning."""
+    from report.completeness import check_complete
+    from report.errors import SourceError
+    from report.pipeline import BuildOptions, build, check
+
+    root = write_dossier(tmp_path / "d", {CHAPTER: body_chapter("One.[^1]", "", "Two.", "", "[^1]: The note.")})
+    collector, book = check(root)
+    assert book is not None and not collector.errors
+    from report.pipeline import styles_dir
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+    from report.writers.pdf import PdfOptions, lay_out
+
+    renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout))
+    pages = lay_out(renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(),
+                    options=PdfOptions(layout=book.layout)).pages
+    assert check_complete(book, pdf_anchors=pages) == []
+    assert pages["ch-chapter-fn1"] == pages["ch-chapter-fnref1"]  # the note stands on its call's page
+
+    lost = {anchor: page for anchor, page in pages.items() if anchor != "ch-chapter-b2"}
+    with pytest.raises(SourceError) as caught:
+        check_complete(book, pdf_anchors=lost)
+    assert caught.value.diagnostics[0].format() == (
+        f"{root / CHAPTER}:5:1: error: paragraph is missing from the PDF edition (anchor 'ch-chapter-b2') "
+        "(a template or stylesheet of the dossier may hide it)")
+
+    moved = {**pages, "ch-chapter-fn1": pages["ch-chapter-fnref1"] + 2}
+    [warning] = check_complete(book, pdf_anchors=moved)
+    assert warning.format().startswith(f"{root / CHAPTER}:7:1: warning: footnote 1 is set on page ")
+    out = tmp_path / "out"
+    assert build(root, BuildOptions(out_dir=out, strict=True)).warnings == []  # the real build: no warning

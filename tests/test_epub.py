@@ -306,6 +306,40 @@ def test_the_cover_is_where_every_store_and_reader_looks(default_build):
     assert min(width, height) >= 1400 and height > width  # Apple's minimum; portrait for every store
 
 
+@pytest.mark.parametrize("which", ["default_build", "en_build"])
+def test_navigation_is_never_reading_matter(which, request):
+    """The nav document stays out of the spine; a contents page of its own follows the cover.
+
+    Readers that ignore `hidden` (and Calibre's conversion to AZW3) show a nav document in
+    the spine with its landmarks and page list as text (tests/test_calibre.py reads that path).
+    """
+    book = _epub(which, request)
+    items = {i.get("href"): i for i in book.opf.iterfind(".//opf:manifest/opf:item", NS)}
+    assert "nav" in items["nav.xhtml"].get("properties").split()
+    assert "EPUB/nav.xhtml" not in book.spine
+    contents = book.spine[1]
+    assert contents == "EPUB/text/contents.xhtml"
+    toc = book.docs[contents].find(".//h:nav[@role='doc-toc']", NS)
+    nav_toc = book.docs["EPUB/nav.xhtml"].find(".//h:nav[@epub:type='toc']", NS)
+    # the same entries, to the same documents (each href relative to its own document)
+    assert [(_text(a), f"EPUB/text/{a.get('href')}") for a in toc.iterfind(".//h:a", NS)] == [
+        (_text(a), f"EPUB/{a.get('href')}") for a in nav_toc.iterfind(".//h:a", NS)]
+    assert [f"EPUB/text/{a.get('href')}" for a in toc.iterfind(".//h:a", NS)] == book.spine[2:]
+    # no spine document links to the nav document (a converter would pull it back in)
+    assert not any("nav.xhtml" in text for name, text in book.raw.items() if name in book.spine)
+    # converters read the EPUB 2 guide, not the landmarks: both name the cover and the contents
+    guide = {r.get("type"): r.get("href") for r in book.opf.iterfind(".//opf:guide/opf:reference", NS)}
+    assert guide == {"cover": "text/cover.xhtml", "toc": "text/contents.xhtml"}
+    landmarks = book.docs["EPUB/nav.xhtml"].find(".//h:nav[@epub:type='landmarks']", NS)
+    assert landmarks.get("hidden") is not None
+    marks = {a.get(EPUB_TYPE): a.get("href") for a in landmarks.iterfind(".//h:a", NS)}
+    assert marks["cover"] == "text/cover.xhtml" and marks["toc"] == "text/contents.xhtml"
+    # a reading system that opens the nav document anyway does not show its hidden navs
+    with zipfile.ZipFile(book.path) as z:
+        css = z.read("EPUB/styles/epub.css").decode()
+    assert re.search(r"(^|[},])\s*nav\[hidden\]\s*\{\s*display:\s*none", css, re.M)
+
+
 def test_css_leaves_size_and_margins_to_the_reader(default_build):
     with zipfile.ZipFile(default_build.epub) as z:
         css = z.read("EPUB/styles/epub.css").decode()

@@ -236,3 +236,133 @@ def test_out_equal_to_or_inside_the_dossier_is_reproducible_and_cached(where, tm
     assert said.count("up to date") == 3 and "nothing changed since the last build" in said, said
     assert main(["build", str(root), "--out", str(out), "--force", "--quiet"]) == 0
     assert _editions(out) == first
+
+
+# --- Bounded resources (issue 10): the PDF engine's memory ceiling, and it dies with its parent ---
+
+from report.writers.pdf_engine import MEMORY_CEILING_MB  # noqa: E402
+
+from .conftest import MINIMAL_META, write_files  # noqa: E402
+from .support.synthetic import write_dossier as write_long_dossier  # noqa: E402
+
+
+def build_measured(root: Path, out: Path, tmp_path: Path, *extra: str, env: dict | None = None):
+    """Build in a child process under the peak-memory launcher: (exit status, stderr, peak MiB)."""
+    import json
+
+    result = tmp_path / "peak.json"
+    run = subprocess.run([sys.executable, "-m", "tests.support.peak", str(result), sys.executable, "-m", "report",
+                          "build", str(root), "--out", str(out), *extra],
+                         cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                                         **(env or {})})
+    measured = json.loads(result.read_text())
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
+    return measured["returncode"], run.stderr, measured["peak_mib"]
+
+
+def chapter(body_lines: list[str]) -> str:
+    return "title: A\nbody: |\n" + "".join(f"  {line}\n" if line else "\n" for line in body_lines)
+
+
+@pytest.mark.parametrize("case", ["span", "footnotes", "nesting"])
+def test_resource_bombs_stay_below_the_memory_ceiling(case, previous, tmp_path):
+    """Each case once drove a build to all memory or to minutes of layout; now each is capped
+    (a located warning) or refused (a located error) and the whole build stays far below the ceiling."""
+    out, before = previous
+    meta = MINIMAL_META + ("raw_html: true\n" if case == "span" else "")
+    if case == "span":
+        body = ['<table><tr><td colspan="1000000000" rowspan="1000000000">x</td></tr></table>']
+    elif case == "footnotes":
+        body = [f"T{n}.[^{n}]" for n in range(1, 20001)] + [f"[^{n}]: N{n}." for n in range(1, 20001)]
+    else:
+        body = [("  " * level) + "- deeper" for level in range(400)]
+    root = write_files(tmp_path / "bomb", {"dossier.yaml": meta, "01-bomb.yaml": chapter(body)})
+    code, err, peak = build_measured(root, out if case != "span" else tmp_path / "new", tmp_path)
+    where = f"{root / '01-bomb.yaml'}:"
+    if case == "span":
+        assert code == 0, err
+        assert f"{where}3:1: warning: body: raw HTML colspan='1000000000' on <td>" in err, err
+    else:
+        assert code == 1, err
+        line = 3 + 20000 + 500 if case == "footnotes" else 3 + 16
+        assert f"{where}{line}:1: error: body: " in err, err
+        assert snapshot(out) == before
+    assert peak < MEMORY_CEILING_MB / 2, peak
+
+
+def test_the_engine_running_out_of_its_ceiling_is_a_user_error(previous, tmp_path):
+    out, before = previous
+    root = write_long_dossier(tmp_path / "long", chapters=60)
+    code, err, peak = build_measured(root, out, tmp_path, env={"REPORT_PDF_MEMORY_MB": "300"})
+    assert code == 1, err
+    assert "report: error: the PDF " in err and "ceiling" in err and "300 MiB" in err, err
+    assert snapshot(out) == before and leftovers(out) == []
+
+
+def engine_of(builder: int) -> int:
+    """The pid of the builder's PDF engine child (Linux /proc)."""
+    children = []
+    for task in Path(f"/proc/{builder}/task").iterdir():
+        children += (task / "children").read_text().split()
+    engines = [int(pid) for pid in children
+               if b"report.writers.pdf_engine" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert len(engines) == 1, children
+    return engines[0]
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_pdf_engine_dies_with_the_builder(how, tmp_path):
+    """`timeout` sends SIGTERM, the OOM killer SIGKILL: either way the kernel ends the engine.
+
+    The engine is stopped (SIGSTOP) before its builder is killed, so it cannot finish or fail
+    on its own: only PR_SET_PDEATHSIG's SIGKILL, which reaches a stopped process, ends it.
+    """
+    import time
+
+    root = write_long_dossier(tmp_path / "long", chapters=120)
+    child = run_until(root, tmp_path / "out", "pdf layout")
+    engine = engine_of(child.pid)
+    os.kill(engine, signal.SIGSTOP)
+    try:
+        child.send_signal(how)
+        child.communicate(timeout=60)
+        deadline = time.monotonic() + 30  # a bound for the kernel to deliver, not a timing goal
+        while not gone(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone(engine), f"the PDF engine {engine} outlived its builder"
+    finally:
+        if not gone(engine):
+            os.kill(engine, signal.SIGKILL)
+
+
+def test_the_pdf_engine_stops_when_its_stdin_closes(tmp_path):
+    """Where the kernel has no parent-death signal: the end of stdin ends the engine at once,
+    before it sends the layout of a 120-chapter dossier it was in the middle of."""
+    from report.pipeline import check, styles_dir
+    from report.render import Renderer, RenderSettings, fixed_timestamp
+    from report.writers.pdf import PdfOptions
+    from report.writers.pdf_engine import PdfEngine
+
+    root = write_long_dossier(tmp_path / "long", chapters=120)
+    _, book = check(root)
+    assert book is not None
+    html = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout)).pdf_document()
+    engine = PdfEngine()
+    try:
+        engine.submit(html, base_dir=root, styles_dir=styles_dir(), options=PdfOptions(layout=book.layout),
+                      identifier=book.identifier, write_pdf=True)
+        process = engine._process
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.close()  # what the builder's death does to the pipe
+        assert process.stdout.read() == b"", "the engine laid out for a builder that was gone"
+        assert process.wait(timeout=60) == 1
+    finally:
+        engine.close()

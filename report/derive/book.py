@@ -21,11 +21,24 @@ from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
 from .citations import CitedSourceView, SourceRef
 from .i18n import Language
-from .markdown import EDITIONS, BodyPart, Footnote, ParsedBody, make_markdown
-from .sanitize import inspect, safe_link
+from .markdown import (
+    EDITIONS,
+    MAX_NESTING,
+    MAX_TABLE_COLUMNS,
+    BodyPart,
+    Footnote,
+    ParsedBody,
+    make_markdown,
+    note_blocks,
+)
+from .sanitize import MAX_ELEMENT_DEPTH, element_depth, inspect, safe_link, table_columns
 from .sources import derive_sources
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+# WeasyPrint 70's footnote layout grows faster than the notes (each line looks through the list
+# of notes not yet set): 500 notes lay out in 6 s, 2000 in 37 s, tens of thousands in many minutes.
+MAX_FOOTNOTES_PER_CHAPTER = 500
+MAX_FOOTNOTES = 2000
 MAX_IMAGE_PIXELS = 40_000_000  # a small file can declare a huge canvas that every renderer would allocate
 _IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "image/png",
@@ -99,6 +112,16 @@ class ChangeView:
 
 
 @dataclass(frozen=True)
+class Expected:
+    """Something of the source that every edition must show, by its anchor, and where it was written."""
+
+    anchor: str
+    what: str  # for the message: "paragraph", "footnote 3", "quote 'q1'", "image 'a.png'"
+    location: Location
+    call_anchor: str = ""  # a footnote's call: in the PDF the note stands on its page or the next
+
+
+@dataclass(frozen=True)
 class ChapterView:
     anchor: str
     number: int
@@ -113,6 +136,7 @@ class ChapterView:
     unplaced: tuple[QuoteView, ...]
     events: tuple[EventView, ...]
     source_path: Path = field(repr=False)
+    expected: tuple[Expected, ...] = field(default=(), repr=False)  # checked in every edition (completeness.py)
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     quote_ids = {q.id for c in dossier.chapters for q in c.model.quotes} | dossier.unvalidated_quote_ids
     placed_ids: set[str] = set()
     parsed_bodies: list[ParsedBody] = []
+    footnotes_so_far = 0
     for loaded in dossier.chapters:
         parsed = markdown.parse_body(loaded.model.body, chapter_anchor(loaded))
         parsed_bodies.append(parsed)
@@ -207,6 +232,23 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
             seen_here.add(ref.quote_id)
         placed_ids |= seen_here
+        note_refs = [block for block in parsed.blocks if block.kind == "footnote"]
+        if len(note_refs) > MAX_FOOTNOTES_PER_CHAPTER:
+            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
+                            f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
+                            "a chapter (this is the first one over it)", field="body")
+        elif footnotes_so_far <= MAX_FOOTNOTES < footnotes_so_far + len(note_refs):
+            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES - footnotes_so_far].line, 1),
+                            f"the dossier has more than {MAX_FOOTNOTES:,} footnotes, the limit for a whole "
+                            "dossier (this is the first one over it)", field="body")
+        footnotes_so_far += len(note_refs)
+        for line in parsed.too_deep:
+            collector.error(Location(loaded.path, first_line + line, 1),
+                            f"lists and block quotes nest more than {MAX_NESTING} levels deep here; the limit "
+                            f"keeps every line of the body in every edition", field="body")
+        for line, columns in parsed.too_wide:
+            collector.error(Location(loaded.path, first_line + line, 1),
+                            f"this table has {columns:,} columns; the limit is {MAX_TABLE_COLUMNS}", field="body")
         for image in parsed.images:
             where = Location(loaded.path, first_line + image.line, 1)
             checked = _check_image(dossier.root, image.src, where, collector)
@@ -297,12 +339,41 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 source=cited.event_sources.get((loaded.anchor, index)),
             ))
         events.extend(chapter_events)
+        expected = [Expected(f"{anchor}-title", "chapter title", loaded.doc.locate(("title",)))]
+        first_line = loaded.body_line()
+        for block in [*parsed.blocks, *note_blocks(parsed, anchor)]:
+            if block.kind == "html_block":
+                continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
+            what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(block.kind,
+                                                                                     block.kind.replace("_", " "))
+            call = "-fnref".join(block.anchor.rsplit("-fn", 1)) if block.kind == "footnote" else ""
+            expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1), call))
+        expected += [Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
+                     for index, quote in enumerate(model.quotes)]
+        if model.summary:
+            expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
+        if model.key_points:
+            expected.append(Expected(f"{anchor}-key-points", "key points", loaded.doc.locate(("key_points",))))
+        expected += [Expected(f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline",
+                              loaded.doc.locate(("events", index)))
+                     for index, view in enumerate(chapter_events)]
         bodies = {}
         notes = {}
         for edition in EDITIONS:
             bodies[edition], notes[edition] = markdown.render_body(
                 parsed, anchor, edition, image_url_for(edition), cited.citations,
                 _source_href(edition))
+        if meta.raw_html and parsed.raw_html:
+            depth = max(element_depth(part.html) for part in bodies["html"])
+            if depth > MAX_ELEMENT_DEPTH:
+                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                                f"raw HTML nests elements {depth} deep in this chapter; the limit is "
+                                f"{MAX_ELEMENT_DEPTH}", field="body")
+            columns = max(table_columns(part.html) for part in bodies["html"])
+            if columns > MAX_TABLE_COLUMNS and not parsed.too_wide:
+                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                                f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is "
+                                f"{MAX_TABLE_COLUMNS}", field="body")
         chapters.append(ChapterView(
             anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
             title_html=markdown.inline(model.title), title_plain=title_plain,
@@ -310,7 +381,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes,
             quotes=quotes,
             unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
-            source_path=loaded.path,
+            source_path=loaded.path, expected=tuple(expected),
         ))
 
     timeline = tuple(sorted(events, key=lambda e: (e.date, e.order)))
@@ -436,6 +507,7 @@ def _decode_problem(data: bytes) -> str:
     import warnings
 
     from PIL import Image as PILImage
+    from PIL import ImageFile
 
     too_many = f"declares too many pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
     try:
@@ -445,7 +517,15 @@ def _decode_problem(data: bytes) -> str:
                 width, height = picture.size
                 if width * height > MAX_IMAGE_PIXELS:
                     return f"is {width}x{height} pixels: {too_many}"
-                picture.verify()
+                picture.verify()  # chunk checksums and structure; it decodes no pixels
+            with PILImage.open(io.BytesIO(data)) as picture:
+                # every pixel, as the renderers will (bounded by the cap above); importing WeasyPrint
+                # sets LOAD_TRUNCATED_IMAGES for the whole process, which accepts broken pixel data
+                truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+                try:
+                    picture.load()
+                finally:
+                    ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         return too_many
     except Exception as exc:  # Pillow raises many kinds for a broken file: all mean the same to the user

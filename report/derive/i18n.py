@@ -113,6 +113,11 @@ class Language:
         return Locale.parse(self.tag, sep="-")
 
     @property
+    def direction(self) -> str:
+        """The script's direction, "rtl" or "ltr" (CLDR, through Babel)."""
+        return "rtl" if self.locale.text_direction == "rtl" else "ltr"
+
+    @property
     def strings(self) -> dict[str, str]:
         """The words of the editions in this language (English when the language has no table)."""
         return STRINGS.get(self.base, STRINGS["en"])

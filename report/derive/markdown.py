@@ -25,6 +25,17 @@ _QUOTE_PLACEHOLDER = re.compile(r"^\[\[quote:([^\]\s]*)\]\]$")
 _BLOCK_OPEN = {"paragraph_open", "heading_open", "bullet_list_open", "ordered_list_open",
                "blockquote_open", "table_open"}
 _BLOCK_LEAF = {"fence", "code_block", "hr", "html_block"}
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
+# Lists and block quotes may nest this deep (a list inside a list counts one level). The
+# parser is given room for more than twice as many token levels (a list level is two: the
+# list and its item), so it never cuts a body short below the limit; deeper nesting is a
+# located error. markdown-it's own cut-off (maxNesting, 20 in the commonmark preset) drops
+# the rest of a body without a word, and WeasyPrint needs the Python stack for each level.
+MAX_NESTING = 16
+# Columns of one table: WeasyPrint lays out a row of 3,000 cells in 1.3 s, 30,000 in 41 s and
+# 541 MB, and a 1 MiB file can hold 250,000. No page shows more than a few dozen.
+MAX_TABLE_COLUMNS = 100
+_PARSER_NESTING = 2 * MAX_NESTING + 8
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,15 @@ class RawHtml:
     line: int
 
 
+@dataclass(frozen=True)
+class BlockRef:
+    """A top-level block of a body (or a footnote, or an image) by its anchor and line (0-based)."""
+
+    anchor: str
+    line: int
+    kind: str
+
+
 @dataclass
 class ParsedBody:
     tokens: list[Token]
@@ -77,6 +97,10 @@ class ParsedBody:
     links: list[ImageRef] = field(default_factory=list)  # link targets, to refuse file: and javascript:
     raw_html: list[RawHtml] = field(default_factory=list)
     citations: list[CitationRef] = field(default_factory=list)  # in reading order, footnotes' last
+    blocks: list[BlockRef] = field(default_factory=list)  # what every edition must show, by anchor (notes: note_blocks)
+    note_lines: dict[int, int] = field(default_factory=dict)  # footnote id -> its line (0-based)
+    too_deep: list[int] = field(default_factory=list)  # lines (0-based) nested deeper than MAX_NESTING
+    too_wide: list[tuple[int, int]] = field(default_factory=list)  # (line, columns) of rows over the limit
 
 
 class Markdown:
@@ -85,7 +109,8 @@ class Markdown:
     def __init__(self, quotes, *, raw_html: bool = False):
         self.md = MarkdownIt(
             "commonmark",
-            {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False},
+            {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False,
+             "maxNesting": _PARSER_NESTING},
         ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin).use(citation_plugin)
         # Every link and image becomes a token, so a body's bad address is a located error (book.py)
         # instead of silent text; the render rules below still drop what is not safe.
@@ -164,18 +189,23 @@ class Markdown:
             if token.level == 0 and (token.type in _BLOCK_OPEN or token.type in _BLOCK_LEAF):
                 block_number += 1
                 token.attrSet("id", f"{anchor}-b{block_number}")
+                parsed.blocks.append(BlockRef(f"{anchor}-b{block_number}", token.map[0] if token.map else 0,
+                                              token.type.removesuffix("_open")))
             if token.type == "inline":
-                self._collect_images(token, parsed)
+                self._collect_images(token, parsed, anchor)
                 self._collect_citations(token, parsed, anchor, in_footnote=False)
             if token.type == "html_block":
                 parsed.raw_html.append(RawHtml(token.content, token.map[0] if token.map else 0))
             parsed.tokens.append(token)
             index += 1
-        for fid in sorted(notes):
-            for token in notes[fid]:
+        for fid, note in sorted(notes.items()):
+            parsed.note_lines[fid] = next((t.map[0] for t in note if t.map), 0)
+            for token in note:
                 if token.type == "inline":
-                    self._collect_images(token, parsed)
+                    self._collect_images(token, parsed, anchor)
                     self._collect_citations(token, parsed, anchor, in_footnote=True)
+        parsed.too_deep = _too_deep(tokens)
+        parsed.too_wide = _too_wide(tokens)
         return parsed
 
     @staticmethod
@@ -221,13 +251,16 @@ class Markdown:
             token.children = children
 
     @staticmethod
-    def _collect_images(token: Token, parsed: ParsedBody) -> None:
+    def _collect_images(token: Token, parsed: ParsedBody, anchor: str) -> None:
         for child in token.children or []:
             if child.type == "html_inline":
                 parsed.raw_html.append(RawHtml(child.content, token.map[0] if token.map else 0))
             if child.type == "link_open":
                 parsed.links.append(ImageRef(str(child.attrGet("href") or ""), "", token.map[0] if token.map else 0))
             if child.type == "image":
+                image_id = f"{anchor}-img{len(parsed.images) + 1}"
+                child.attrSet("id", image_id)
+                parsed.blocks.append(BlockRef(image_id, token.map[0] if token.map else 0, "image"))
                 alt = "".join(c.content for c in child.children or [])
                 parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
                                               token.map[0] if token.map else 0))
@@ -278,6 +311,46 @@ def _note_order(parsed: ParsedBody) -> list[int]:
     return order + [fid for fid in sorted(parsed.footnote_tokens) if fid not in order]
 
 
+def note_blocks(parsed: ParsedBody, anchor: str) -> list[BlockRef]:
+    """The footnotes every edition must show, numbered as they are rendered (in the order of their calls).
+
+    Only notes written in the body: a note a citation style made has no line of its own.
+    """
+    return [BlockRef(f"{anchor}-fn{number}", parsed.note_lines[fid], "footnote")
+            for number, fid in enumerate(_note_order(parsed), start=1) if fid in parsed.note_lines]
+
+
+def _too_deep(tokens: list[Token]) -> list[int]:
+    """Lines (0-based) where lists and block quotes nest deeper than MAX_NESTING, the first of each run."""
+    depth = 0
+    lines: list[int] = []
+    for token in tokens:
+        if token.type in _CONTAINERS:
+            depth += 1
+            if depth == MAX_NESTING + 1:
+                lines.append(token.map[0] if token.map else 0)
+        elif token.type.removesuffix("_close") + "_open" in _CONTAINERS and token.nesting == -1:
+            depth -= 1
+    return lines
+
+
+def _too_wide(tokens: list[Token]) -> list[tuple[int, int]]:
+    """(line, columns) of the first table row of each table with more than MAX_TABLE_COLUMNS cells."""
+    found: list[tuple[int, int]] = []
+    cells, line, reported = 0, 0, False
+    for token in tokens:
+        if token.type == "table_open":
+            reported = False
+        elif token.type == "tr_open":
+            cells, line = 0, token.map[0] if token.map else 0
+        elif token.type in ("td_open", "th_open"):
+            cells += 1
+        elif token.type == "tr_close" and cells > MAX_TABLE_COLUMNS and not reported:
+            found.append((line, cells))
+            reported = True
+    return found
+
+
 def _footnote_ref(self, tokens, idx, options, env):
     token = tokens[idx]
     note: Footnote = env["footnotes"][token.meta["id"]]
@@ -285,7 +358,8 @@ def _footnote_ref(self, tokens, idx, options, env):
     if env["edition"] == "pdf":
         # WeasyPrint 70 breaks the line at every source newline inside a float: footnote.
         text = re.sub(r"\s*\n\s*", " ", note.inline_html)
-        out = f'<span class="footnote" id="{note.anchor}">{text}</span>'
+        # the empty span marks the call's place, so the layout can tell the page of the call
+        out = f'<span id="{ref_id}"></span><span class="footnote" id="{note.anchor}">{text}</span>'
     else:
         epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
         out = (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
@@ -324,7 +398,9 @@ def _image(self, tokens, idx, options, env):
         return alt
     title = token.attrGet("title")
     title_attr = f' title="{html.escape(str(title), quote=True)}"' if title else ""
-    return f'<img src="{html.escape(src, quote=True)}" alt="{alt}"{title_attr} />'
+    image_id = token.attrGet("id")
+    id_attr = f' id="{html.escape(str(image_id), quote=True)}"' if image_id else ""
+    return f'<img src="{html.escape(src, quote=True)}" alt="{alt}"{id_attr}{title_attr} />'
 
 
 def _link_open(self, tokens, idx, options, env):

@@ -40,6 +40,14 @@ ATTRIBUTES = {
     "colgroup": {"span"},
 }
 _URL_ATTRIBUTES = {"href", "src"}
+# A cell's span multiplies the work of table layout: WeasyPrint takes 22 s for one cell of
+# colspan=100000 and does not finish one of a million (the whole machine's memory). The caps
+# are far beyond any table a reader can use; a larger value is set to the cap, with a warning.
+SPAN_LIMITS = {"colspan": 100, "span": 100, "rowspan": 1000}
+# Elements nested in one body, raw HTML included: WeasyPrint lays out 100 nested block quotes
+# and runs out of Python stack at 150 (a RecursionError with no location).
+MAX_ELEMENT_DEPTH = 64
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _VOID = re.compile(r'<(br|hr|img|wbr|col)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*/?>')
 
@@ -64,6 +72,8 @@ def sanitize(fragment: str, *, image_url: Callable[[str], str | None] | None = N
             return value if safe_link(value) else None
         if attribute == "style":
             return value if re.fullmatch(r"\s*text-align\s*:\s*(left|right|center)\s*;?\s*", value) else None
+        if attribute in SPAN_LIMITS:
+            return _capped_span(attribute, value)
         return value
 
     cleaned = nh3.clean(
@@ -75,6 +85,35 @@ def sanitize(fragment: str, *, image_url: Callable[[str], str | None] | None = N
     # html5ever serialises for HTML; the EPUB needs XML: self-closed voids, no named entities.
     cleaned = _VOID.sub(lambda m: f"<{m.group(1)}{m.group(2)} />", cleaned)
     return cleaned.replace("&nbsp;", "\u00a0")
+
+
+def element_depth(fragment: str) -> int:
+    """How deep elements nest in well-formed (sanitised) HTML."""
+    depth = deepest = 0
+    for closing, _, self_closing in _TAG.findall(fragment):
+        if closing:
+            depth -= 1
+        elif not self_closing:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def table_columns(fragment: str) -> int:
+    """The most columns any table row of well-formed (sanitised) HTML spans (colspans summed)."""
+    widest = 0
+    for row in re.findall(r"<tr\b.*?</tr>", fragment, re.DOTALL):
+        cells = re.findall(r"<t[dh]\b([^>]*)>", row)
+        spans = [re.search(r'colspan="(\d+)"', attributes) for attributes in cells]
+        widest = max(widest, sum(int(span.group(1)) if span else 1 for span in spans))
+    return widest
+
+
+def _capped_span(attribute: str, value: str) -> str | None:
+    """A span as a whole number from 1 to its cap; None (dropped) if it is no number."""
+    if not re.fullmatch(r"\s*\d{1,12}\s*", value):
+        return None
+    return str(min(max(int(value), 1), SPAN_LIMITS[attribute]))
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,10 @@ class _Scanner(HTMLParser):
             elif name == "href" and not safe_link(value):
                 self.findings.append(RawFinding(f"raw HTML link '{value[:60]}' is removed: only #anchors, "
                                                 "http(s), mailto and relative links are kept"))
+            elif name in SPAN_LIMITS and (capped := _capped_span(name, value)) != value.strip():
+                self.findings.append(RawFinding(
+                    f"raw HTML {name}={value[:20]!r} on <{tag}> is not a whole number from 1 to "
+                    f"{SPAN_LIMITS[name]}: " + (f"it is set to {capped}" if capped else "it is removed")))
             elif name == "style":
                 self.findings.append(RawFinding("raw HTML style= is removed (only text-align on table cells "
                                                 "is kept); style the dossier with CSS"))

@@ -209,15 +209,22 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
 
     cover_page = _document("cover", "text/cover.xhtml", parts.cover_xhtml)
     ebook.add_item(cover_page)
-    nav = _document("nav", "nav.xhtml", parts.nav, properties=["nav"])
-    ebook.add_item(nav)
-    spine = [cover_page, nav]
+    # The nav document is in the manifest, not in the spine: reading systems find it by its
+    # property, and Calibre's conversion to AZW3 (and readers that ignore `hidden`, or the
+    # book's CSS when "publisher styles" are off) would show its landmarks and page list
+    # as text. The visible contents is a page of its own among the documents.
+    ebook.add_item(_document("nav", "nav.xhtml", parts.nav, properties=["nav"]))
+    spine = [cover_page]
     toc = []
+    contents_page = None
     for number, (name, text) in enumerate(parts.documents.items(), start=1):
         item = _document(f"doc-{number:03d}", name, text)
         ebook.add_item(item)
         spine.append(item)
-        toc.append(epub.Link(name, _doc_title(text), f"doc-{number:03d}"))
+        if contents_page is None and 'role="doc-toc"' in text:
+            contents_page = name  # the NCX lists what the nav's contents lists, not the contents itself
+        else:
+            toc.append(epub.Link(name, _doc_title(text), f"doc-{number:03d}"))
     if parts.fonts:
         # Apple Books uses embedded fonts only when this file says so
         ebook.add_item(epub.EpubItem(file_name="META-INF/com.apple.ibooks.display-options.xml",
@@ -225,8 +232,14 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
     ebook.add_item(epub.EpubNcx())
     ebook.toc = toc
     ebook.spine = spine
-    # the EPUB 2 guide: older Kindle conversions look for the cover page here
+    if book.language.direction == "rtl":
+        ebook.set_direction("rtl")  # the spine's page-progression-direction
+    # The EPUB 2 guide: converters read it, not the nav's landmarks. Kindle conversions take
+    # the cover page from it; Calibre adds a contents page of its own ("Table of Contents" in
+    # Calibre's interface language, at the end of the book) unless the guide names ours.
     ebook.guide = [{"type": "cover", "href": "text/cover.xhtml", "title": _doc_title(parts.cover_xhtml)}]
+    if contents_page:
+        ebook.guide.append({"type": "toc", "href": contents_page, "title": _doc_title(parts.documents[contents_page])})
 
     buffer = io.BytesIO()
     writer = _package_writer(buffer, ebook, {"mtime": _FourDigitYear.of(timestamp), "raise_exceptions": True,

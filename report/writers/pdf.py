@@ -107,7 +107,9 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
 
     from . import watermark
     from .fetcher import FolderFetcher
+    from .footnote_fix import install
 
+    install()
     fetcher = FolderFetcher([base_dir, styles_dir])
     capture = _Capture()
     logger = logging.getLogger("weasyprint")
@@ -131,11 +133,21 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
         _add_xmp(document.metadata)
     finally:
         logger.removeHandler(capture)
+    return LaidOut(document, _page_map(document, options), len(document.pages), capture.messages + fetcher.refused)
+
+
+def _page_map(document: Any, options: PdfOptions) -> dict[str, int]:
+    """The page of each anchor, leaving out boxes the page cuts off (a note taller than the page).
+
+    The cover runs into the bleed on purpose: a box may reach that far beyond the trim.
+    """
+    slack = max(bleed_mm(options.bleed), 3.0 if options.bleed or options.marks else 0.0) * 96 / 25.4 + 0.5
     pages: dict[str, int] = {}
     for number, page in enumerate(document.pages, start=1):
-        for anchor in page.anchors:
-            pages.setdefault(anchor, number)
-    return LaidOut(document, pages, len(document.pages), capture.messages + fetcher.refused)
+        for anchor, (_, top, _, bottom) in page.anchors.items():
+            if top >= -slack and bottom <= page.height + slack:
+                pages.setdefault(anchor, number)
+    return pages
 
 
 def _add_xmp(metadata: Any) -> None:  # weasyprint.DocumentMetadata (untyped library)

@@ -10,12 +10,22 @@ are the same.
 Messages on the engine's stdout are pickles with a length prefix, only ever between
 this process and its own child: (kind, payload) with kind "layout" (a Layout), "pdf"
 (bytes and located warnings), "refused" or "error".
+
+Bounds. The engine may use at most MEMORY_CEILING_MB of address space (RLIMIT_AS, set in
+the child; REPORT_PDF_MEMORY_MB changes it): a 300-chapter dossier peaks at about 890 MB
+of address space (645 MB resident), so the default of 3 GiB leaves room for about a
+thousand chapters and keeps one runaway document from taking the machine. Running out
+is reported as the user-facing error it is, naming the ceiling. The engine dies with
+the builder whatever ends the builder: the kernel kills it when its parent goes
+(PR_SET_PDEATHSIG, Linux), and a thread ends it when its stdin, which the builder holds
+open until it no longer wants results, reaches end of file (any system).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -29,6 +39,19 @@ if TYPE_CHECKING:
     from .layout import Layout
 
 _HEADER = struct.Struct("!Q")
+MEMORY_CEILING_MB = 3072
+_MEMORY_ENV = "REPORT_PDF_MEMORY_MB"
+_PARENT_ENV = "REPORT_PDF_ENGINE_PARENT"
+
+
+def memory_ceiling_mb() -> int:
+    """The engine's address-space ceiling in MiB: REPORT_PDF_MEMORY_MB, else MEMORY_CEILING_MB."""
+    value = os.environ.get(_MEMORY_ENV, "").strip()
+    if not value:
+        return MEMORY_CEILING_MB
+    if not value.isdigit() or not 256 <= int(value) <= 1 << 22:
+        raise ReportError(f"{_MEMORY_ENV}={value!r} is not a number of MiB from 256 to 4194304")
+    return int(value)
 
 
 def _send(stream: IO[bytes], kind: str, payload: object) -> None:
@@ -52,6 +75,8 @@ class PdfEngine:
         package_parent = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+        env[_MEMORY_ENV] = str(memory_ceiling_mb())
+        env[_PARENT_ENV] = str(os.getpid())
         self._process = subprocess.Popen(
             [sys.executable, "-m", "report.writers.pdf_engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             env=env, cwd=package_parent,
@@ -63,8 +88,11 @@ class PdfEngine:
         request = {"html": html, "base_dir": str(base_dir), "styles_dir": str(styles_dir), "options": options,
                    "identifier": identifier, "write_pdf": write_pdf}
         assert self._process.stdin is not None  # made with stdin=PIPE
-        _send(self._process.stdin, "request", request)
-        self._process.stdin.close()
+        try:
+            _send(self._process.stdin, "request", request)
+        except BrokenPipeError:
+            pass  # the engine is gone already: layout() reports why
+        # stdin stays open: its end of file tells the engine that no one wants its results
 
     def layout(self) -> Layout:
         """Wait for the layout."""
@@ -95,16 +123,74 @@ class PdfEngine:
             assert self._process.stdout is not None  # made with stdout=PIPE
             kind, payload = _receive(self._process.stdout)
         except (EOFError, pickle.UnpicklingError):
-            code = self._process.wait()
-            raise ReportError(f"the PDF engine process ended unexpectedly (exit status {code})") from None
+            raise ReportError(_death_message(self._process.wait())) from None
         if kind == "error":
             raise ReportError(f"the PDF layout failed: {payload}")
+        if kind == "memory":
+            raise ReportError(f"the PDF layout needed more memory than its ceiling of {payload:,} MiB and was "
+                              f"stopped; the dossier is too large or holds something that multiplies the layout "
+                              f"(set {_MEMORY_ENV} to raise the ceiling)")
         if kind == "refused":  # the dossier asked for a resource outside its folder: the user's error
             from .fetcher import RefusedResource
 
             raise RefusedResource(*payload)
         assert kind == expected, (kind, expected)
         return payload
+
+
+def _death_message(code: int) -> str:
+    """Why the engine process ended without an answer, as far as its exit status tells."""
+    if code >= 0:
+        return f"the PDF engine process ended unexpectedly (exit status {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    why = " most likely by the system for lack of memory;" if -code == signal.SIGKILL else ""
+    return (f"the PDF engine process was ended by {name};{why} a library that cannot allocate memory ends it "
+            f"so, and its memory ceiling is {memory_ceiling_mb():,} MiB ({_MEMORY_ENV})")
+
+
+def _die_with_parent() -> None:
+    """Have the kernel end this process when the builder ends, however it ends (SIGKILL included)."""
+    import ctypes
+
+    parent = int(os.environ.get(_PARENT_ENV) or 0)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: Linux only; elsewhere stdin below
+    except (OSError, AttributeError):
+        pass
+    if parent and os.getppid() != parent:
+        os._exit(1)  # the builder was gone before the line above took effect
+
+
+def _watch_stdin() -> None:
+    """After the request: end at once when stdin reaches end of file (the builder is gone or done)."""
+    import threading
+
+    def watch_stdin() -> None:
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        os._exit(1)  # end of file: the builder has closed our stdin or has died
+
+    threading.Thread(target=watch_stdin, name="stdin-watchdog", daemon=True).start()
+
+
+def _limit_memory() -> int:
+    """Cap this process's address space; return the ceiling in MiB."""
+    import resource
+
+    ceiling = int(os.environ.get(_MEMORY_ENV) or MEMORY_CEILING_MB)
+    limit = ceiling * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return ceiling
 
 
 def _memoise_page_references() -> None:
@@ -138,11 +224,29 @@ def _serve() -> int:
     """The engine side: import WeasyPrint now, then lay out the one document it is given."""
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the message stream
+    ceiling = _limit_memory()
+    _die_with_parent()
+    try:
+        return _serve_one(out)
+    except MemoryError:
+        pass  # out of the handler first: the traceback holds the layout, whose memory the message needs
+    import gc
+
+    gc.enable()
+    gc.collect()
+    try:
+        _send(out, "memory", ceiling)
+    except BrokenPipeError:
+        pass
+    return 1
+
+
+def _serve_one(out: IO[bytes]) -> int:
     import gc
 
     import weasyprint  # noqa: F401  (imported while the builder is still loading the dossier)
 
-    from . import pdf
+    from . import pdf  # noqa: F401
 
     # The cyclic collector walks WeasyPrint's whole box tree again and again as it grows:
     # a quarter of the layout time at 300 chapters, for 10% less memory. This process
@@ -155,6 +259,14 @@ def _serve() -> int:
         _, request = _receive(sys.stdin.buffer)
     except EOFError:
         return 0  # the builder stopped early (an error in the dossier): nothing to do
+    _watch_stdin()
+    return _lay_out_and_send(request, out)
+
+
+def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
+    """Lay the document out and send the results; errors go to the builder as messages."""
+    from . import pdf
+
     try:
         laid_out = pdf.lay_out(request["html"], base_dir=Path(request["base_dir"]),
                                styles_dir=Path(request["styles_dir"]), options=request["options"])
@@ -168,6 +280,8 @@ def _serve() -> int:
             _send(out, "pdf", (data, located(laid_out.warnings[before:], root)))
     except BrokenPipeError:
         return 0
+    except MemoryError:
+        raise
     except BaseException as exc:  # reported to the builder, which raises it as its own error
         from .fetcher import RefusedResource
 
@@ -188,4 +302,9 @@ def _serve() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_serve())
+    status = _serve()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # No interpreter shutdown: the stdin watchdog thread holds stdin's lock, and finalising
+    # the stream under it aborts the process ("could not acquire lock ... at interpreter shutdown").
+    os._exit(status)

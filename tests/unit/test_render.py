@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,16 @@ def test_the_table_of_contents_lists_chapters_then_the_appendices(renderer, whic
 def test_every_appendix_is_an_epub_document_in_the_nav(renderer):
     documents = renderer.epub_documents({})
     names = list(documents)
-    assert names == ["text/001-first.xhtml", "text/002-second.xhtml", *(a.epub_document for a in APPENDICES)]
+    # the contents page leads the reading order (the nav document is not in the spine)
+    assert names == [
+        "text/contents.xhtml",
+        "text/001-first.xhtml",
+        "text/002-second.xhtml",
+        *(a.epub_document for a in APPENDICES),
+    ]
+    contents = documents["text/contents.xhtml"]
+    for appendix in APPENDICES:  # its links are relative to text/, where it lives
+        assert f'href="{Path(appendix.epub_document).name}"' in contents
     nav = renderer.epub_nav([])
     for appendix in APPENDICES:
         assert f'href="{appendix.epub_document}"' in nav
