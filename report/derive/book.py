@@ -232,7 +232,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
             seen_here.add(ref.quote_id)
         placed_ids |= seen_here
-        note_refs = [block for block in parsed.blocks if block.kind == "footnote"]
+        note_refs = sorted(note_blocks(parsed, chapter_anchor(loaded)), key=lambda block: block.line)
         if len(note_refs) > MAX_FOOTNOTES_PER_CHAPTER:
             collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
                             f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
