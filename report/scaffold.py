@@ -35,6 +35,15 @@ changes:
 key_points:
   - The most important finding, in a sentence.
   - Key points stand in a box before the contents, where a reader starts.
+# What quotes, events and bodies cite ([@example-source, p. 2]); listed in the sources
+# appendix. A Zotero export can be named instead or as well: bibliography: library.bib
+sources:
+  - id: example-source
+    type: email
+    title: "Re: An example"
+    author: "Doe, Jane"
+    date: "{today}"
+    note: An example; replace it with your own sources.
 """,
         "chapter_file": "01-introduction.yaml",
         "chapter": """\
@@ -42,7 +51,7 @@ title: Introduction
 summary: A lead paragraph that says what the chapter is about.
 body: |
   Write the chapter here, in Markdown: *emphasis*, **strong**, lists, tables
-  and footnotes.[^1]
+  and footnotes.[^1] Cite a source the way Pandoc does [@example-source].
 
   A paragraph that is only a quote reference places the quote here:
 
@@ -59,6 +68,7 @@ quotes:
     text: An example quotation, word for word as it was said or written.
     date: "{today}"
     context: An e-mail to the editors
+    source: example-source
 """,
     },
     "de": {
@@ -82,6 +92,15 @@ changes:
 key_points:
   - Die wichtigste Erkenntnis, in einem Satz.
   - Die Kernpunkte stehen in einem Kasten vor dem Inhalt, wo das Lesen beginnt.
+# Was Zitate, Ereignisse und Texte zitieren ([@beispiel-quelle, S. 2]); im Anhang
+# "Quellen" aufgeführt. Ein Zotero-Export geht ebenso: bibliography: bibliothek.bib
+sources:
+  - id: beispiel-quelle
+    type: email
+    title: "Re: Ein Beispiel"
+    author: "Mustermann, Erika"
+    date: "{today}"
+    note: Ein Beispiel; ersetzen Sie es durch Ihre Quellen.
 """,
         "chapter_file": "01-einleitung.yaml",
         "chapter": """\
@@ -89,7 +108,7 @@ title: Einleitung
 summary: Ein Vorspann, der sagt, worum es im Kapitel geht.
 body: |
   Schreiben Sie das Kapitel hier, in Markdown: *betont*, **fett**, Listen,
-  Tabellen und Fußnoten.[^1]
+  Tabellen und Fußnoten.[^1] Quellen zitieren Sie wie in Pandoc [@beispiel-quelle].
 
   Ein Absatz, der nur aus einem Zitatverweis besteht, setzt das Zitat hierher:
 
@@ -106,6 +125,7 @@ quotes:
     text: Ein Beispielzitat, Wort für Wort, wie es gesagt oder geschrieben wurde.
     date: "{today}"
     context: E-Mail an die Redaktion
+    source: beispiel-quelle
 """,
     },
 }

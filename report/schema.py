@@ -75,8 +75,12 @@ def _accept_unquoted_years(node: Any) -> None:
 
 
 def _accept_one_speaker(defs: dict) -> None:
-    """`speaker: Elon Musk` is one name; the model turns it into a list before validating."""
-    speaker = defs.get("Quote", {}).get("properties", {}).get("speaker")
+    """`speaker: Elon Musk` is one name; the model turns it into a list before validating (so do a source's names)."""
+    for model, key in (("Quote", "speaker"), ("SourceEntry", "author"), ("SourceEntry", "recipient")):
+        _one_or_many(defs.get(model, {}).get("properties", {}).get(key))
+
+
+def _one_or_many(speaker: dict | None) -> None:
     if speaker and speaker.get("type") == "array":
         labels = {k: v for k, v in speaker.items() if k in ("description", "title")}
         as_list = {k: v for k, v in speaker.items() if k not in labels}

@@ -203,7 +203,7 @@ def test_epub_page_numbers_name_the_layout_they_follow(tmp_path):
         nav = z.read("EPUB/nav.xhtml").decode()
     assert re.search(r"<dc:source[^>]*>[^<]*#pdf-a4-book</dc:source>", opf)
     labels = re.findall(r'<a href="[^"]+#page-\d+">(\d+)</a>', nav)
-    assert labels[-1] == "24"  # the book's page count, not the briefing's
+    assert labels[-1] == "26"  # the book's page count (sources appendix included), not the briefing's
 
 
 # Marking ----------------------------------------------------------------------------------------

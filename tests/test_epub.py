@@ -580,7 +580,7 @@ def test_index_and_timeline_show_the_pdf_page_numbers_as_links(which, root, requ
 
 
 def _appendix_start(page: str, source) -> bool:
-    return any(page.lstrip().startswith(source.strings[k]) for k in ("timeline", "quote_index", "imprint"))
+    return any(page.lstrip().startswith(source.strings[a.title_key]) for a in source.appendices)
 
 
 # --------------------------------------------------------------------------- a real reading engine

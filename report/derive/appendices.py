@@ -18,11 +18,14 @@ class Appendix:
     epub_document: str  # its own XHTML document in the EPUB
     landmark: str = ""  # an EPUB landmark type (epub:type), if it is one
     handout_template: str = ""  # its short form in the handout, if the handout has it
+    only_with: str = ""  # a Book field that must not be empty for the appendix to exist (e.g. "sources")
 
 
 APPENDICES: tuple[Appendix, ...] = (
     Appendix("timeline", "timeline.html", "timeline", "text/timeline.xhtml",
              handout_template="handout_timeline.html"),
     Appendix("quote-index", "quote_index.html", "quote_index", "text/quote-index.xhtml", landmark="index"),
+    Appendix("sources", "sources.html", "sources", "text/sources.xhtml", landmark="bibliography",
+             only_with="sources"),
     Appendix("imprint", "imprint.html", "imprint", "text/imprint.xhtml"),
 )

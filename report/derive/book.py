@@ -21,9 +21,20 @@ from ..languages.coverage import FontPlan, check_coverage, language_fields, sour
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
+from .citations import CitedSourceView, SourceRef
 from .i18n import Language
-from .markdown import EDITIONS, MAX_NESTING, MAX_TABLE_COLUMNS, BodyPart, Footnote, ParsedBody, make_markdown
+from .markdown import (
+    EDITIONS,
+    MAX_NESTING,
+    MAX_TABLE_COLUMNS,
+    BodyPart,
+    Footnote,
+    ParsedBody,
+    make_markdown,
+    note_blocks,
+)
 from .sanitize import MAX_ELEMENT_DEPTH, element_depth, inspect, safe_link, table_columns
+from .sources import derive_sources
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 # WeasyPrint 70's footnote layout grows faster than the notes (each line looks through the list
@@ -67,6 +78,7 @@ class QuoteView:
     context_html: str
     chapter_anchor: str
     placed: bool
+    source: SourceRef | None = None  # where the quotation is taken from
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class EventView:
     chapter_anchor: str
     chapter_title: str
     order: int  # position in the source, to keep ties stable
+    source: SourceRef | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,9 @@ class Book:
     changes: tuple[ChangeView, ...] = ()
     key_points: tuple[str, ...] = ()  # the dossier's own key points, inline HTML
     fonts: FontPlan | None = None  # the font stacks of the PDF, checked against every character
+    # the sources appendix: every cited source once, in the citation style's order (empty: no appendix)
+    sources: tuple[CitedSourceView, ...] = ()
+    citation_class: str = ""  # "in-text" or "note": how the style cites
 
     @property
     def strings(self) -> dict[str, str]:
@@ -233,7 +249,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
             seen_here.add(ref.quote_id)
         placed_ids |= seen_here
-        note_refs = [block for block in parsed.blocks if block.kind == "footnote"]
+        note_refs = sorted(note_blocks(parsed, chapter_anchor(loaded)), key=lambda block: block.line)
         if len(note_refs) > MAX_FOOTNOTES_PER_CHAPTER:
             collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
                             f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
@@ -272,6 +288,8 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                         images.setdefault(checked.source, checked)
                 else:
                     collector.warning(where, finding.message, field="body", code="raw-html-removed")
+
+    cited = derive_sources(dossier, parsed_bodies, markdown, language, collector)
 
     cover = None
     if meta.cover:
@@ -317,7 +335,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 id=quote.id, anchor=f"q-{quote.id}", speakers=tuple(quote.speaker),
                 text_html=quoted.inline(quote.text), text_plain=quoted.plain(quote.text),
                 date=quote.date, date_label=fmt(quote.date), context_html=markdown.inline(quote.context),
-                chapter_anchor=anchor, placed=quote.id in placed_here,
+                chapter_anchor=anchor, placed=quote.id in placed_here, source=cited.quote_sources.get(quote.id),
             )
         for index, quote in enumerate(model.quotes):
             if quote.id not in placed_ids:
@@ -330,16 +348,18 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             if not event.text:
                 collector.warning(loaded.doc.locate(("events", index)), "event has no text", field=f"events[{index}]",
                                   code="event-without-text")
+            event_anchor = event.id or f"ev-{loaded.anchor}-{index + 1}"
             chapter_events.append(EventView(
-                anchor=event.id or f"ev-{loaded.anchor}-{index + 1}", date=event.date, date_label=fmt(event.date),
+                anchor=event_anchor, date=event.date, date_label=fmt(event.date),
                 date_in_year=language.format_date_in_year(event.date),
                 title_html=markdown.inline(event.title), text_html=markdown.inline(event.text),
                 chapter_anchor=anchor, chapter_title=title_plain, order=order,
+                source=cited.event_sources.get((loaded.anchor, index)),
             ))
         events.extend(chapter_events)
         expected = [Expected(f"{anchor}-title", "chapter title", loaded.doc.locate(("title",)))]
         first_line = loaded.body_line()
-        for block in parsed.blocks:
+        for block in [*parsed.blocks, *note_blocks(parsed, anchor)]:
             if block.kind == "html_block":
                 continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
             what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(block.kind,
@@ -358,8 +378,9 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         bodies = {}
         notes = {}
         for edition in EDITIONS:
-            bodies[edition], notes[edition] = markdown.render_body(parsed, anchor, edition,
-                                                                   image_url_for(edition))
+            bodies[edition], notes[edition] = markdown.render_body(
+                parsed, anchor, edition, image_url_for(edition), cited.citations,
+                _source_href(edition))
         if meta.raw_html and parsed.raw_html:
             depth = max(element_depth(part.html) for part in bodies["html"])
             if depth > MAX_ELEMENT_DEPTH:
@@ -399,7 +420,17 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",
                                  markdown.inline(c.text)) for c in meta.changes),
         key_points=tuple(markdown.inline(point) for point in meta.key_points),
+        sources=cited.sources, citation_class=cited.citation_class,
+        appendices=tuple(a for a in APPENDICES if not a.only_with or getattr(cited, a.only_with)),
     )
+
+
+def _source_href(edition: str):
+    """A link from a chapter to an entry of the sources appendix, in one edition."""
+    if edition != "epub":
+        return None
+    document = next(a.epub_document for a in APPENDICES if a.anchor == "sources")
+    return lambda source_anchor: f"{Path(document).name}#{source_anchor}"
 
 
 def chapter_anchor(loaded: LoadedChapter) -> str:

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .citations import CitationHtml, CitationRef, citation_plugin
 from .sanitize import safe_link, sanitize
 
 EDITIONS = ("pdf", "epub", "html")
@@ -95,7 +96,9 @@ class ParsedBody:
     images: list[ImageRef] = field(default_factory=list)
     links: list[ImageRef] = field(default_factory=list)  # link targets, to refuse file: and javascript:
     raw_html: list[RawHtml] = field(default_factory=list)
-    blocks: list[BlockRef] = field(default_factory=list)  # what every edition must show, by anchor
+    citations: list[CitationRef] = field(default_factory=list)  # in reading order, footnotes' last
+    blocks: list[BlockRef] = field(default_factory=list)  # what every edition must show, by anchor (notes: note_blocks)
+    note_lines: dict[int, int] = field(default_factory=dict)  # footnote id -> its line (0-based)
     too_deep: list[int] = field(default_factory=list)  # lines (0-based) nested deeper than MAX_NESTING
     too_wide: list[tuple[int, int]] = field(default_factory=list)  # (line, columns) of rows over the limit
 
@@ -108,7 +111,7 @@ class Markdown:
             "commonmark",
             {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False,
              "maxNesting": _PARSER_NESTING},
-        ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin)
+        ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin).use(citation_plugin)
         # Every link and image becomes a token, so a body's bad address is a located error (book.py)
         # instead of silent text; the render rules below still drop what is not safe.
         self.md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -190,19 +193,62 @@ class Markdown:
                                               token.type.removesuffix("_open")))
             if token.type == "inline":
                 self._collect_images(token, parsed, anchor)
+                self._collect_citations(token, parsed, anchor, in_footnote=False)
             if token.type == "html_block":
                 parsed.raw_html.append(RawHtml(token.content, token.map[0] if token.map else 0))
             parsed.tokens.append(token)
             index += 1
-        for number, (_, note) in enumerate(sorted(notes.items()), start=1):
-            line = next((t.map[0] for t in note if t.map), 0)
-            parsed.blocks.append(BlockRef(f"{anchor}-fn{number}", line, "footnote"))
+        for fid, note in sorted(notes.items()):
+            parsed.note_lines[fid] = next((t.map[0] for t in note if t.map), 0)
             for token in note:
                 if token.type == "inline":
                     self._collect_images(token, parsed, anchor)
+                    self._collect_citations(token, parsed, anchor, in_footnote=True)
         parsed.too_deep = _too_deep(tokens)
         parsed.too_wide = _too_wide(tokens)
         return parsed
+
+    @staticmethod
+    def _collect_citations(token: Token, parsed: ParsedBody, anchor: str, *, in_footnote: bool) -> None:
+        """Give each citation its anchor and note the body line it stands on."""
+        for child in token.children or []:
+            if child.type != "citation":
+                continue
+            number = len(parsed.citations) + 1
+            child.meta["anchor"] = f"{anchor}-cite{number}"
+            line = (token.map[0] if token.map else 0) + token.content.count("\n", 0, child.meta["offset"])
+            parsed.citations.append(CitationRef(child.meta["anchor"], child.meta["items"], child.meta["in_text"],
+                                                child.content, line, in_footnote))
+
+    @staticmethod
+    def citations_as_notes(parsed: ParsedBody, anchors: dict[str, str]) -> None:
+        """A note style: each citation of the text becomes a footnote of its own.
+
+        ``anchors`` maps each such citation to the author HTML that stays in the text (for `@key`), or "".
+        """
+        next_id = max(parsed.footnote_tokens, default=-1) + 1
+        for token in parsed.tokens:
+            if token.type != "inline":
+                continue
+            children: list[Token] = []
+            for child in token.children or []:
+                if child.type == "citation" and child.meta.get("anchor") in anchors:
+                    author = anchors[child.meta["anchor"]]
+                    if author:
+                        named = Token("html_inline", "", 0)
+                        named.content = author
+                        children.append(named)
+                    ref = Token("footnote_ref", "", 0)
+                    ref.meta = {"id": next_id, "subId": 0, "cite_anchor": child.meta["anchor"]}
+                    note = Token("citation_note", "", 0)
+                    note.meta = {"anchor": child.meta["anchor"]}
+                    parsed.footnote_tokens[next_id] = [note]
+                    parsed.footnote_labels[next_id] = ""
+                    children.append(ref)
+                    next_id += 1
+                else:
+                    children.append(child)
+            token.children = children
 
     @staticmethod
     def _collect_images(token: Token, parsed: ParsedBody, anchor: str) -> None:
@@ -219,13 +265,17 @@ class Markdown:
                 parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
                                               token.map[0] if token.map else 0))
 
-    def render_body(self, parsed: ParsedBody, anchor: str, edition: str,
-                    image_url: Callable[[str], str]) -> tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]:
+    def render_body(self, parsed: ParsedBody, anchor: str, edition: str, image_url: Callable[[str], str],
+                    citations: dict[str, CitationHtml] | None = None,
+                    source_href: Callable[[str], str] | None = None,
+                    ) -> tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]:
         """Render a parsed body for one edition: body parts and the chapter's footnotes."""
-        numbers = {fid: n for n, fid in enumerate(sorted(parsed.footnote_tokens), start=1)}
+        numbers = {fid: n for n, fid in enumerate(_note_order(parsed), start=1)}
         footnotes: list[Footnote] = []
-        env = {"edition": edition, "anchor": anchor, "image_url": image_url}
-        for fid, tokens in sorted(parsed.footnote_tokens.items()):
+        env = {"edition": edition, "anchor": anchor, "image_url": image_url, "citations": citations or {},
+               "source_href": source_href or (lambda source_anchor: f"#{source_anchor}")}
+        for fid in numbers:  # in the order of their calls
+            tokens = parsed.footnote_tokens[fid]
             number = numbers[fid]
             block = self._clean(self.md.renderer.render(tokens, self.md.options, env).strip(), anchor, image_url)
             inline = re.sub(r"</p>\s*<p>", " ", block)
@@ -248,6 +298,26 @@ class Markdown:
             parts.append(BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env),
                                                    anchor, image_url)))
         return tuple(parts), tuple(footnotes)
+
+
+def _note_order(parsed: ParsedBody) -> list[int]:
+    """Footnote ids in the order their calls appear (a citation note among them), unreferenced ones last."""
+    order: list[int] = []
+    for token in parsed.tokens:
+        for child in token.children or []:
+            if child.type == "footnote_ref" and child.meta["id"] in parsed.footnote_tokens \
+                    and child.meta["id"] not in order:
+                order.append(child.meta["id"])
+    return order + [fid for fid in sorted(parsed.footnote_tokens) if fid not in order]
+
+
+def note_blocks(parsed: ParsedBody, anchor: str) -> list[BlockRef]:
+    """The footnotes every edition must show, numbered as they are rendered (in the order of their calls).
+
+    Only notes written in the body: a note a citation style made has no line of its own.
+    """
+    return [BlockRef(f"{anchor}-fn{number}", parsed.note_lines[fid], "footnote")
+            for number, fid in enumerate(_note_order(parsed), start=1) if fid in parsed.note_lines]
 
 
 def _too_deep(tokens: list[Token]) -> list[int]:
@@ -289,10 +359,35 @@ def _footnote_ref(self, tokens, idx, options, env):
         # WeasyPrint 70 breaks the line at every source newline inside a float: footnote.
         text = re.sub(r"\s*\n\s*", " ", note.inline_html)
         # the empty span marks the call's place, so the layout can tell the page of the call
-        return f'<span id="{ref_id}"></span><span class="footnote" id="{note.anchor}">{text}</span>'
-    epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
-    return (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
-            f"{note.number}</a>")
+        out = f'<span id="{ref_id}"></span><span class="footnote" id="{note.anchor}">{text}</span>'
+    else:
+        epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
+        out = (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
+               f"{note.number}</a>")
+    cite_anchor = token.meta.get("cite_anchor")
+    if cite_anchor:  # a citation of a note style: the sources appendix links back to this call
+        return f'<span class="citation" id="{cite_anchor}">{out}</span>'
+    return out
+
+
+def _citation(self, tokens, idx, options, env):
+    """A citation in the text, linked to its entry in the sources appendix (in-text styles)."""
+    token = tokens[idx]
+    rendered: CitationHtml | None = env.get("citations", {}).get(token.meta.get("anchor"))
+    if rendered is None:  # not a source id (checked in book.py), or text outside a body: as written
+        return html.escape(token.content, quote=False)
+    href = html.escape(env["source_href"](rendered.source_anchor), quote=True)
+    link = f'<a class="cite" href="{href}">{rendered.text_html}</a>'
+    if rendered.note:  # inside a footnote already: the citation stands there as text
+        return link
+    return f'<span class="citation" id="{token.meta["anchor"]}">{link}</span>'
+
+
+def _citation_note(self, tokens, idx, options, env):
+    """The text of a footnote that a note style made from a citation."""
+    rendered: CitationHtml = env["citations"][tokens[idx].meta["anchor"]]
+    href = html.escape(env["source_href"](rendered.source_anchor), quote=True)
+    return f'<p><a class="cite" href="{href}">{rendered.text_html}</a></p>'
 
 
 def _image(self, tokens, idx, options, env):
@@ -317,6 +412,8 @@ def _link_open(self, tokens, idx, options, env):
 
 def install_rules(markdown: Markdown) -> None:
     markdown.md.add_render_rule("footnote_ref", _footnote_ref)
+    markdown.md.add_render_rule("citation", _citation)
+    markdown.md.add_render_rule("citation_note", _citation_note)
     markdown.md.add_render_rule("image", _image)
     markdown.md.add_render_rule("link_open", _link_open)
 

@@ -15,7 +15,7 @@ PRINT_SANS = (
     "h1, h2, h3, h4, code, table, .cover-publisher, .cover-foot p, .toc ol, .summary, "
     "figure.quote figcaption, .timeline-list li.year span, .timeline-list time, .event-ref, .locator, "
     ".imprint, .handout-kind, .handout-number, .handout-summaries strong, .handout-source, .key-points li, "
-    ".cover-marking, .cover-version-over-image"
+    ".cover-marking, .cover-version-over-image, .backrefs, .event-source, .index-source"
 )
 PRINT_SERIF = "html, .cover-subtitle, .handout-subtitle"
 _MARGIN_BOXES = ("top-left", "top-center", "top-right", "bottom-left", "bottom-center", "bottom-right")

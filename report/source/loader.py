@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import Collector, Location
 from ..folder import is_inside
+from .bibliography import Sources, load_sources
 from .hidden import check_hidden_characters
 from .model import Chapter, DossierMeta
 from .yamlfile import YamlDocument, dotted, read_yaml
@@ -53,6 +54,7 @@ class LoadedDossier:
     # quote ids written in chapter files that failed validation, so that a body naming
     # one of them is not reported as dangling too
     unvalidated_quote_ids: frozenset[str] = frozenset()
+    sources: Sources = Sources()  # the citable sources (list and bibliography file) and the CSL style
 
 
 def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
@@ -98,8 +100,9 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
         check_hidden_characters(doc, collector)
     if meta is None or meta_doc is None:
         return None
+    sources = load_sources(root, meta, meta_doc, collector)
     return LoadedDossier(root, meta, meta_doc, tuple(chapters), partial=bool(collector.errors),
-                         unvalidated_quote_ids=frozenset(unvalidated))
+                         unvalidated_quote_ids=frozenset(unvalidated), sources=sources)
 
 
 def _raw_quote_ids(doc: YamlDocument) -> set[str]:

@@ -194,6 +194,68 @@ class Source(_Strict):
     )
 
 
+# CSL item types a source may have (https://docs.citationstyles.org/en/stable/specification.html#appendix-iii-types),
+# and two plain words for the commonest kinds of evidence in a briefing.
+SOURCE_TYPES = (
+    "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book", "broadcast",
+    "chapter", "dataset", "document", "entry", "entry-dictionary", "entry-encyclopedia", "graphic",
+    "interview", "legal_case", "legislation", "manuscript", "map", "motion_picture", "pamphlet",
+    "personal_communication", "post", "post-weblog", "report", "song", "speech", "thesis", "treaty", "webpage",
+)
+SOURCE_TYPE_ALIASES = {"email": "personal_communication", "e-mail": "personal_communication",
+                       "court-filing": "legal_case", "filing": "legal_case", "website": "webpage"}
+
+
+def _source_type(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    word = value.strip()
+    word = SOURCE_TYPE_ALIASES.get(word.lower(), word)
+    if word not in SOURCE_TYPES:
+        import difflib
+
+        close = difflib.get_close_matches(word, SOURCE_TYPES, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else " (a CSL type such as article-newspaper, " \
+            "personal_communication, legal_case, webpage, or email)"
+        raise PydanticCustomError("source_type", "'{value}' is not a source type{hint}", {"value": word, "hint": hint})
+    return word
+
+
+def _http_url(value: Any) -> Any:
+    # printed as a link in every edition: a javascript: or file: address must never become one
+    if isinstance(value, str) and not re.match(r"^https?://\S+$", value.strip(), re.IGNORECASE):
+        raise PydanticCustomError("url", "'{value}' is not an http:// or https:// address", {"value": value[:80]})
+    return value
+
+
+SourceType = Annotated[str, BeforeValidator(_source_type), Field(json_schema_extra={
+    "enum": list(SOURCE_TYPES) + list(SOURCE_TYPE_ALIASES)})]
+Url = Annotated[str, BeforeValidator(_http_url), Field(min_length=1)]
+Names = Annotated[list[Text], BeforeValidator(_one_or_many)]
+
+
+class SourceEntry(_Strict):
+    """A source the dossier cites: an article, an e-mail, a court filing, a book ..."""
+
+    id: Ident = Field(description="Unique among the dossier's sources (and its bibliography file); "
+                                  "cited as [@ID] in a body or `source: ID` on a quote or an event.")
+    type: SourceType = Field(description="CSL type, e.g. article-newspaper, webpage, personal_communication "
+                                         "(or email), legal_case (or court-filing), report, book.")
+    title: Text = Field(description="Title of the source (of an e-mail: its subject).")
+    title_short: Text | None = Field(None, description="A short title, used in the timeline and the quote index.")
+    author: Names = Field(default_factory=list, description='Author(s): "Family, Given" for a person, any other '
+                                                           "text for an organisation; one name or a list.")
+    recipient: Names = Field(default_factory=list, description="Recipient(s) of a letter or an e-mail.")
+    container: Text | None = Field(None, description="Where it appeared: newspaper, website, journal, book.")
+    publisher: Text | None = Field(None, description="Publisher.")
+    authority: Text | None = Field(None, description="Court or other issuing authority (court filings).")
+    number: Text | None = Field(None, description="Docket, report or document number.")
+    date: EventDate | None = Field(None, description="When it was published or sent: YYYY, YYYY-MM or YYYY-MM-DD.")
+    url: Url | None = Field(None, description="http(s) address; printed and linked, never fetched.")
+    accessed: EventDate | None = Field(None, description="When the URL was read: YYYY-MM-DD.")
+    note: Text | None = Field(None, description="A remark printed with the entry (e.g. 'fictional example').")
+
+
 class Event(_Strict):
     """A dated event for the timeline appendix."""
 
@@ -201,6 +263,8 @@ class Event(_Strict):
     title: Text = Field(description="What happened, in a line.")
     text: Text | None = Field(None, description="More about the event (Markdown, inline).")
     id: Ident | None = Field(None, description="Anchor id, unique in the dossier.")
+    source: Ident | None = Field(None, description="Id of the source the event is taken from.")
+    locator: Text | None = Field(None, description="Where in the source: 'S. 12', 'p. 3', 'para. 4', or any text.")
 
 
 class Quote(_Strict):
@@ -213,6 +277,8 @@ class Quote(_Strict):
     text: Text = Field(description="The words, exactly as said, without quotation marks.")
     date: EventDate | None = Field(None, description="When it was said.")
     context: Text | None = Field(None, description='Where it was said, e.g. "E-Mail an Greg Brockman".')
+    source: Ident | None = Field(None, description="Id of the source the quotation is taken from.")
+    locator: Text | None = Field(None, description="Where in the source: 'S. 12', 'p. 3', 'para. 4', or any text.")
 
 
 class Change(_Strict):
@@ -235,7 +301,7 @@ class Chapter(_Strict):
     summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
     key_points: KeyPoints = Field(default_factory=list)
     body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
-                                   "places a quote.")
+                                   "places a quote; [@ID], [@ID, p. 12], [@a; @b] and @ID cite sources.")
     events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
     quotes: list[Quote] = Field(default_factory=list, description="Quotations for the text and the quote index.")
 
@@ -257,7 +323,13 @@ class DossierMeta(_Strict):
     identifier: Text | None = Field(
         None, description="Unique identifier (e.g. urn:uuid:...); default derived from the title."
     )
-    source: Source | None = Field(None, description="Where the facts come from.")
+    source: Source | None = Field(None, description="Where the facts come from (printed in the imprint).")
+    sources: list[SourceEntry] = Field(default_factory=list, description="Sources that quotes, events and "
+                                       "bodies cite; listed in the sources appendix.")
+    bibliography: Text | None = Field(None, description="A bibliography file in the dossier folder: CSL-JSON "
+                                      "(.json) or BibTeX (.bib), e.g. exported from Zotero.")
+    citation_style: Text | None = Field(None, description="A CSL style file (.csl) in the dossier folder; default: "
+                                        "the author-date style citeproc-py ships (Harvard, Cite Them Right).")
     chapters: list[Text] | None = Field(
         None, description="Chapter file names in order; default: every other *.yaml, sorted by name."
     )

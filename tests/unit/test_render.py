@@ -13,10 +13,12 @@ from report.errors import ReportError
 from report.pipeline import check
 from report.render import Renderer, RenderSettings, css_string, fixed_timestamp
 
-META = 'title: A Test\nlanguage: en\ndate: "2024-05-01"\n'
+META = ('title: A Test\nlanguage: en\ndate: "2024-05-01"\n'
+        # a cited source, so that the sources appendix is there with the others
+        'sources:\n  - id: s1\n    type: report\n    title: A report\n')
 CHAPTERS = {
     "01-first.yaml": "title: First\nbody: |\n  Text with a note.[^1]\n\n  [[quote:q1]]\n\n  [^1]: The note.\n"
-                     "quotes:\n  - id: q1\n    speaker: Ann Example\n    text: Said once\n"
+                     "quotes:\n  - id: q1\n    speaker: Ann Example\n    text: Said once\n    source: s1\n"
                      'events:\n  - date: "2020-03"\n    title: Something happened\n    text: t\n',
     "02-second.yaml": "title: Second\nbody: More text.\n",
 }
