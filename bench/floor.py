@@ -34,16 +34,25 @@ def dump(dossier: Path, work: Path) -> None:
     book = derive_book(loaded, collector)
     collector.raise_if_errors()
     styles = styles_dir()
-    settings = RenderSettings(timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),
-                              build_id=content_digest(dossier_root, styles)[:16])
+    settings = RenderSettings(
+        timestamp=fixed_timestamp(book.date, os.environ.get("SOURCE_DATE_EPOCH")),
+        build_id=content_digest(dossier_root, styles)[:16],
+    )
     work.mkdir(parents=True, exist_ok=True)
     (work / "document.html").write_text(Renderer(book, settings).pdf_document(), encoding="utf-8")
-    (work / "floor.json").write_text(json.dumps({
-        "base_url": str(book.root) + "/", "print_css": str(styles / "print.css"),
-        "layout_css": str(styles / LAYOUT_SHEETS[book.layout]),
-        "page_css": page_css(PdfOptions(layout=book.layout)), "variant": PdfOptions().variant,
-        "identifier": hashlib.md5(book.identifier.encode()).hexdigest(),
-    }), encoding="utf-8")
+    (work / "floor.json").write_text(
+        json.dumps(
+            {
+                "base_url": str(book.root) + "/",
+                "print_css": str(styles / "print.css"),
+                "layout_css": str(styles / LAYOUT_SHEETS[book.layout]),
+                "page_css": page_css(PdfOptions(layout=book.layout)),
+                "variant": PdfOptions().variant,
+                "identifier": hashlib.md5(book.identifier.encode()).hexdigest(),
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def _memoise_page_references() -> None:
@@ -69,12 +78,15 @@ def run(work: Path, out: Path) -> None:
     _memoise_page_references()
     settings = json.loads((work / "floor.json").read_text(encoding="utf-8"))
     fonts = FontConfiguration()
-    stylesheets = [CSS(filename=settings["print_css"], font_config=fonts),
-                   CSS(filename=settings["layout_css"], font_config=fonts),
-                   CSS(string=settings["page_css"], font_config=fonts)]
+    stylesheets = [
+        CSS(filename=settings["print_css"], font_config=fonts),
+        CSS(filename=settings["layout_css"], font_config=fonts),
+        CSS(string=settings["page_css"], font_config=fonts),
+    ]
     html = (work / "document.html").read_text(encoding="utf-8")
     document = HTML(string=html, base_url=settings["base_url"]).render(
-        stylesheets=stylesheets, font_config=fonts, pdf_variant=settings["variant"], pdf_tags=True)
+        stylesheets=stylesheets, font_config=fonts, pdf_variant=settings["variant"], pdf_tags=True
+    )
     data = document.write_pdf(pdf_identifier=settings["identifier"].encode(), pdf_variant=settings["variant"])
     out.write_bytes(data)
 

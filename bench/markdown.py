@@ -26,7 +26,7 @@ def _quote(quote) -> str:
     who = " · ".join(quote.speaker)
     extra = ", ".join(x for x in (str(quote.date) if quote.date else "", quote.context or "") if x)
     caption = f"— {who}" + (f", {extra}" if extra else "")
-    return f'::: {{#q-{quote.id} .quote}}\n> “{quote.text}”\n\n{caption}\n:::'
+    return f"::: {{#q-{quote.id} .quote}}\n> “{quote.text}”\n\n{caption}\n:::"
 
 
 def to_markdown(root: Path) -> str:

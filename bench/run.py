@@ -81,18 +81,24 @@ with open(result, "w") as handle:
 
 def measure(cmd: list[str], *, cwd: Path = REPO, env: dict | None = None) -> Sample:
     """Run one whole process; wall time, user+system CPU (children included), peak RSS."""
-    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as out, \
-            tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         result = Path(scratch) / "result"
-        subprocess.run([PY, "-S", "-c", LAUNCHER, str(result), *map(str, cmd)], cwd=cwd, env=env, stdout=out,
-                       stderr=err, check=True)
+        subprocess.run(
+            [PY, "-S", "-c", LAUNCHER, str(result), *map(str, cmd)],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            check=True,
+        )
         wall, cpu, rss_kb, code = result.read_text().split()
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         if int(code) != 0:
-            raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({code}):\n"
-                               f"{err.read().decode('utf-8', 'replace')[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(map(str, cmd))} failed ({code}):\n{err.read().decode('utf-8', 'replace')[-3000:]}"
+            )
     return Sample(float(wall), float(cpu), int(rss_kb) / 1024, stdout)
 
 
@@ -143,6 +149,7 @@ def stage_medians(series: Series) -> dict[str, float]:
 
 # -- the watch-mode measurement ---------------------------------------------------------------
 
+
 def watch_available() -> bool:
     import contextlib
     import io
@@ -175,8 +182,12 @@ def measure_watch(dossier: Path, edits: int, warmup: int) -> list[float]:
     """Seconds from saving a chapter to `report watch` serving HTML that has the change."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    process = subprocess.Popen([PY, "-m", "report", "watch", str(dossier), "--port", str(port)], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [PY, "-m", "report", "watch", str(dossier), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 600
         while fetch(url) is None:
@@ -214,6 +225,7 @@ def measure_watch(dossier: Path, edits: int, warmup: int) -> list[float]:
 
 # -- the run ------------------------------------------------------------------------------------
 
+
 def fmt_s(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
@@ -233,9 +245,11 @@ def machine() -> list[str]:
         pass
     import weasyprint
 
-    return [f"{os.cpu_count()} cores ({model}), {mem_kb / 1024 / 1024:.1f} GiB memory",
-            f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, {platform.system()} "
-            f"{platform.release()}"]
+    return [
+        f"{os.cpu_count()} cores ({model}), {mem_kb / 1024 / 1024:.1f} GiB memory",
+        f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, {platform.system()} "
+        f"{platform.release()}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,10 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     result = rounds(runs, warmup, steps)
     build_ratio = ratio(result["build"], result["floor"])
-    rows.append(_row("1", "Default dossier, all editions, cold process (`--force`)", result["build"],
-                     f"{build_ratio:.2f}x floor", "<= 1.25x floor", build_ratio <= 1.25))
-    rows.append(_row("2", "Floor: WeasyPrint alone lays out and writes the builder's HTML", result["floor"],
-                     "1.00", "", None))
+    rows.append(
+        _row(
+            "1",
+            "Default dossier, all editions, cold process (`--force`)",
+            result["build"],
+            f"{build_ratio:.2f}x floor",
+            "<= 1.25x floor",
+            build_ratio <= 1.25,
+        )
+    )
+    rows.append(
+        _row("2", "Floor: WeasyPrint alone lays out and writes the builder's HTML", result["floor"], "1.00", "", None)
+    )
     stages = stage_medians(result["build"])
 
     # 3: the EPUB alone, beside Pandoc
@@ -293,26 +316,61 @@ def main(argv: list[str] | None = None) -> int:
     epub_file = next(out.glob("*.epub"))
     markdown_file = work / "default.md"
     subprocess.run([PY, str(HERE / "markdown.py"), str(default), str(markdown_file)], check=True)
-    steps = {"epub": (BUILD + [str(default), "--out", str(out), "--epub", "--json"],
-                      lambda: epub_file.unlink(missing_ok=True)),
-             "epub-cold": (BUILD + [str(default), "--out", str(work / "epub-cold"), "--epub", "--force", "--json"],
-                           None)}
+    steps = {
+        "epub": (
+            BUILD + [str(default), "--out", str(out), "--epub", "--json"],
+            lambda: epub_file.unlink(missing_ok=True),
+        ),
+        "epub-cold": (BUILD + [str(default), "--out", str(work / "epub-cold"), "--epub", "--force", "--json"], None),
+    }
     if pandoc:
         steps["pandoc"] = ([pandoc, str(markdown_file), "-o", str(work / "pandoc.epub"), "--toc"], None)
     result = rounds(runs, warmup, steps)
     if pandoc:
         epub_ratio = ratio(result["epub"], result["pandoc"])
         cold_ratio = ratio(result["epub-cold"], result["pandoc"])
-        rows.append(_row("3a", "EPUB alone, page map in the build cache (after a full build)", result["epub"],
-                         f"{epub_ratio:.2f}x pandoc", "<= 5x pandoc", epub_ratio <= 5))
-        rows.append(_row("3b", "EPUB alone, no cache: lays the PDF out for the page numbers", result["epub-cold"],
-                         f"{cold_ratio:.2f}x pandoc", "(none: a layout is the floor)", None))
+        rows.append(
+            _row(
+                "3a",
+                "EPUB alone, page map in the build cache (after a full build)",
+                result["epub"],
+                f"{epub_ratio:.2f}x pandoc",
+                "<= 5x pandoc",
+                epub_ratio <= 5,
+            )
+        )
+        rows.append(
+            _row(
+                "3b",
+                "EPUB alone, no cache: lays the PDF out for the page numbers",
+                result["epub-cold"],
+                f"{cold_ratio:.2f}x pandoc",
+                "(none: a layout is the floor)",
+                None,
+            )
+        )
         rows.append(_row("3c", "Pandoc: the same content as Markdown -> EPUB", result["pandoc"], "1.00", "", None))
     else:
-        rows.append(_row("3a", "EPUB alone, page map in the build cache (after a full build)", result["epub"],
-                         "pandoc not installed", "<= 5x pandoc", None))
-        rows.append(_row("3b", "EPUB alone, no cache: lays the PDF out for the page numbers", result["epub-cold"],
-                         "pandoc not installed", "", None))
+        rows.append(
+            _row(
+                "3a",
+                "EPUB alone, page map in the build cache (after a full build)",
+                result["epub"],
+                "pandoc not installed",
+                "<= 5x pandoc",
+                None,
+            )
+        )
+        rows.append(
+            _row(
+                "3b",
+                "EPUB alone, no cache: lays the PDF out for the page numbers",
+                result["epub-cold"],
+                "pandoc not installed",
+                "",
+                None,
+            )
+        )
         rows.append(["3c", "Pandoc", "pandoc not installed (pip install pypandoc-binary)", "", "", "", "", ""])
     epub_stages = stage_medians(result["epub"])
 
@@ -333,28 +391,68 @@ def main(argv: list[str] | None = None) -> int:
         pages = pages_of(next(scale_out.glob("*.pdf")))
         build_wall, floor_wall = result["build"].median("wall"), result["floor"].median("wall")
         per_page[chapters] = build_wall / pages
-        scale_rows.append([str(chapters), str(pages), fmt_s(build_wall), f"{build_wall / pages * 1000:.1f} ms",
-                           fmt_s(floor_wall), f"{floor_wall / pages * 1000:.1f} ms",
-                           f"{ratio(result['build'], result['floor']):.2f}x",
-                           f"{result['build'].median('rss_mb'):.0f} MB", f"{result['floor'].median('rss_mb'):.0f} MB",
-                           _stages_text(stage_medians(result["build"]))])
+        scale_rows.append(
+            [
+                str(chapters),
+                str(pages),
+                fmt_s(build_wall),
+                f"{build_wall / pages * 1000:.1f} ms",
+                fmt_s(floor_wall),
+                f"{floor_wall / pages * 1000:.1f} ms",
+                f"{ratio(result['build'], result['floor']):.2f}x",
+                f"{result['build'].median('rss_mb'):.0f} MB",
+                f"{result['floor'].median('rss_mb'):.0f} MB",
+                _stages_text(stage_medians(result["build"])),
+            ]
+        )
     largest = max(scales)
     largest_ratio = float(scale_rows[-1][6].rstrip("x"))
     largest_rss = float(scale_rows[-1][7].split()[0])
-    rows.append(["4a", f"{largest} chapters, all editions: wall time against the floor", scale_rows[-1][2], "",
-                 scale_rows[-1][7], f"{largest_ratio:.2f}x floor", "<= 1.3x floor", _met(largest_ratio <= 1.3)])
+    rows.append(
+        [
+            "4a",
+            f"{largest} chapters, all editions: wall time against the floor",
+            scale_rows[-1][2],
+            "",
+            scale_rows[-1][7],
+            f"{largest_ratio:.2f}x floor",
+            "<= 1.3x floor",
+            _met(largest_ratio <= 1.3),
+        ]
+    )
     if len(scales) > 1:
         growth = per_page[largest] / per_page[min(scales)]
-        rows.append(["4b", f"time per page at {largest} chapters / at {min(scales)}", "", "", "",
-                     f"{growth:.2f}", "<= 1.2", _met(growth <= 1.2)])
-    rows.append(["4c", f"peak memory at {largest} chapters (largest process)", "", "", scale_rows[-1][7], "",
-                 "<= 2 GB", _met(largest_rss <= 2048)])
+        rows.append(
+            [
+                "4b",
+                f"time per page at {largest} chapters / at {min(scales)}",
+                "",
+                "",
+                "",
+                f"{growth:.2f}",
+                "<= 1.2",
+                _met(growth <= 1.2),
+            ]
+        )
+    rows.append(
+        [
+            "4c",
+            f"peak memory at {largest} chapters (largest process)",
+            "",
+            "",
+            scale_rows[-1][7],
+            "",
+            "<= 2 GB",
+            _met(largest_rss <= 2048),
+        ]
+    )
 
     # 5: unchanged rebuild
     log("unchanged rebuild")
-    steps = {"default": (BUILD + [str(default), "--out", str(out), "--json"], None),
-             "largest": (BUILD + [str(work / f"gen-{largest}"), "--out", str(work / f"gen-{largest}-out"), "--json"],
-                         None)}
+    steps = {
+        "default": (BUILD + [str(default), "--out", str(out), "--json"], None),
+        "largest": (BUILD + [str(work / f"gen-{largest}"), "--out", str(work / f"gen-{largest}-out"), "--json"], None),
+    }
     result = rounds(runs, 1, steps)
     for name, label in (("default", "default dossier"), ("largest", f"{largest} chapters")):
         wall = result[name].median("wall")
@@ -365,22 +463,43 @@ def main(argv: list[str] | None = None) -> int:
     # 6: watch mode
     log("watch mode")
     if not watch_available():
-        rows.append(["6", f"`report watch` at {watch_chapters} chapters: save to served", "not measured: watch "
-                     "mode not merged yet", "", "", "", "< 0.5 s", ""])
+        rows.append(
+            [
+                "6",
+                f"`report watch` at {watch_chapters} chapters: save to served",
+                "not measured: watch mode not merged yet",
+                "",
+                "",
+                "",
+                "< 0.5 s",
+                "",
+            ]
+        )
     else:
         source = work / f"gen-{watch_chapters}"
         if not source.exists():
             write_dossier(source, watch_chapters)
         times = measure_watch(source, runs, 1)
         median = statistics.median(times)
-        rows.append(["6", f"`report watch` at {watch_chapters} chapters: save to served", fmt_s(median), "", "",
-                     f"{len(times)} edits, max {fmt_s(max(times))}", "< 0.5 s", _met(median < 0.5)])
+        rows.append(
+            [
+                "6",
+                f"`report watch` at {watch_chapters} chapters: save to served",
+                fmt_s(median),
+                "",
+                "",
+                f"{len(times)} edits, max {fmt_s(max(times))}",
+                "< 0.5 s",
+                _met(median < 0.5),
+            ]
+        )
 
     load_end = os.getloadavg()[0]
     mode = "--smoke" if args.smoke else "--quick" if args.quick else ""
     command = f"python bench/run.py {mode}".strip() + (f" --runs {args.runs}" if args.runs else "")
-    text = _document(rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end,
-                     args.note, pandoc)
+    text = _document(
+        rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end, args.note, pandoc
+    )
     _write(args.out, text)
     log(f"wrote {args.out}")
     if not args.work:
@@ -393,8 +512,16 @@ def _met(ok: bool | None) -> str:
 
 
 def _row(number: str, label: str, series: Series, ratio_text: str, target: str, ok: bool | None) -> list[str]:
-    return [number, label, fmt_s(series.median("wall")), fmt_s(series.median("cpu")),
-            f"{series.median('rss_mb'):.0f} MB", ratio_text, target, _met(ok)]
+    return [
+        number,
+        label,
+        fmt_s(series.median("wall")),
+        fmt_s(series.median("cpu")),
+        f"{series.median('rss_mb'):.0f} MB",
+        ratio_text,
+        target,
+        _met(ok),
+    ]
 
 
 def _stages_text(stages: dict[str, float]) -> str:
@@ -407,29 +534,53 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def _document(rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end,
-              note, pandoc) -> str:
+def _document(
+    rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end, note, pandoc
+) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     pandoc_version = "not installed"
     if pandoc:
         first = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()
         pandoc_version = first[0] if first else "unknown"
-    lines = [BEGIN, "", f"Made {now} by `{command}` ({runs} measured runs after {warmup} warm-up per row; "
-             "medians; ratios are medians of per-round ratios measured side by side).", ""]
+    lines = [
+        BEGIN,
+        "",
+        f"Made {now} by `{command}` ({runs} measured runs after {warmup} warm-up per row; "
+        "medians; ratios are medians of per-round ratios measured side by side).",
+        "",
+    ]
     lines += [f"- Machine: {m}" for m in machine()]
-    lines += [f"- Pandoc: {pandoc_version}",
-              f"- Load average (1 min) at start / end: {load_start:.2f} / {load_end:.2f}"
-              + (f"; {note}" if note else "")]
+    lines += [
+        f"- Pandoc: {pandoc_version}",
+        f"- Load average (1 min) at start / end: {load_start:.2f} / {load_end:.2f}" + (f"; {note}" if note else ""),
+    ]
     lines += ["", "### The rows", ""]
     lines += _table(["#", "measurement", "wall", "CPU", "peak RSS", "ratio", "target", ""], rows)
     lines += ["", "### Scale (all editions, cold, against the floor on the same HTML)", ""]
-    lines += _table(["chapters", "PDF pages", "builder wall", "per page", "floor wall", "per page",
-                     "builder/floor", "builder peak RSS", "floor peak RSS", "builder stages (median)"], scale_rows)
-    lines += ["", f"Builder stages, default dossier (median): {_stages_text(stages)}.",
-              f"Builder stages, EPUB alone with the page map cached (median): {_stages_text(epub_stages)}.", "",
-              "Wall and CPU are for the whole process tree (the builder's PDF engine process included); peak "
-              "RSS is that of the largest single process. `pdf layout` and `pdf write` in the builder's stages "
-              "are the time the builder waited for its PDF engine, which runs beside it."]
+    lines += _table(
+        [
+            "chapters",
+            "PDF pages",
+            "builder wall",
+            "per page",
+            "floor wall",
+            "per page",
+            "builder/floor",
+            "builder peak RSS",
+            "floor peak RSS",
+            "builder stages (median)",
+        ],
+        scale_rows,
+    )
+    lines += [
+        "",
+        f"Builder stages, default dossier (median): {_stages_text(stages)}.",
+        f"Builder stages, EPUB alone with the page map cached (median): {_stages_text(epub_stages)}.",
+        "",
+        "Wall and CPU are for the whole process tree (the builder's PDF engine process included); peak "
+        "RSS is that of the largest single process. `pdf layout` and `pdf write` in the builder's stages "
+        "are the time the builder waited for its PDF engine, which runs beside it.",
+    ]
     lines += [f"- {n}" for n in notes]
     lines += ["", END]
     return "\n".join(lines) + "\n"
@@ -444,8 +595,11 @@ def _write(path: Path, block: str) -> None:
             tail = rest.split(END, 1)[1]
             path.write_text(head + block.rstrip("\n") + tail, encoding="utf-8")
             return
-    path.write_text("# Benchmarks\n\nRegenerate with `python bench/run.py` (full) or `python bench/run.py --quick`"
-                    " whenever performance work lands.\n\n" + block, encoding="utf-8")
+    path.write_text(
+        "# Benchmarks\n\nRegenerate with `python bench/run.py` (full) or `python bench/run.py --quick`"
+        " whenever performance work lands.\n\n" + block,
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

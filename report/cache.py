@@ -56,11 +56,15 @@ def _listed(folder: Path, exclude: tuple[Path, ...]) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__"
-                             and (here / d).resolve() not in exclude)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d != "__pycache__" and (here / d).resolve() not in exclude
+        )
         outputs_here = here.resolve() in exclude
-        found += [here / name for name in sorted(filenames) if not name.startswith(".")
-                  and not (outputs_here and EDITION_FILE.match(name))]
+        found += [
+            here / name
+            for name in sorted(filenames)
+            if not name.startswith(".") and not (outputs_here and EDITION_FILE.match(name))
+        ]
     return found
 
 
@@ -109,8 +113,15 @@ def code_digest() -> str:
 
 def build_key(content_digest: str, options: dict) -> str:
     """The key of one build: content, code, the reproducibility clock and the options."""
-    text = json.dumps({"content": content_digest, "code": code_digest(), "options": options,
-                       "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True)
+    text = json.dumps(
+        {
+            "content": content_digest,
+            "code": code_digest(),
+            "options": options,
+            "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -148,8 +159,11 @@ class BuildCache:
     def read_manifest(self) -> Manifest | None:
         try:
             data = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
-            return Manifest(data["key"], tuple(CachedOutput(**o) for o in data["outputs"]),
-                            tuple(Diagnostic.from_dict(w) for w in data["warnings"]))
+            return Manifest(
+                data["key"],
+                tuple(CachedOutput(**o) for o in data["outputs"]),
+                tuple(Diagnostic.from_dict(w) for w in data["warnings"]),
+            )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # no cache, or one from another version: build
 
@@ -171,17 +185,24 @@ class BuildCache:
                 return None
         return Manifest(key, tuple(by_kind[k] for k in kinds), manifest.warnings)
 
-    def write_manifest(self, key: str, outputs: list[tuple[str, str, bytes, int | None]],
-                       warnings: list[Diagnostic]) -> None:
+    def write_manifest(
+        self, key: str, outputs: list[tuple[str, str, bytes, int | None]], warnings: list[Diagnostic]
+    ) -> None:
         """Record a finished build: (file name, kind, bytes, pages) of each output."""
-        records = [{"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                    "pages": pages} for name, kind, data, pages in outputs]
+        records = [
+            {"name": name, "kind": kind, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pages": pages}
+            for name, kind, data, pages in outputs
+        ]
         earlier = self.read_manifest()
         if earlier is not None and earlier.key == key:  # `--epub` after a full build keeps the PDF's record
             made = {kind for _, kind, _, _ in outputs}
             records += [vars(o) for o in earlier.outputs if o.kind not in made]
-        self._write(MANIFEST, json.dumps({"key": key, "outputs": records, "warnings": [w.as_dict() for w in warnings]},
-                                         sort_keys=True).encode("utf-8"))
+        self._write(
+            MANIFEST,
+            json.dumps(
+                {"key": key, "outputs": records, "warnings": [w.as_dict() for w in warnings]}, sort_keys=True
+            ).encode("utf-8"),
+        )
 
     def read_layout(self, key: str) -> Layout | None:
         """The print layout of an earlier build with this key, or None."""

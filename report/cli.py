@@ -28,51 +28,78 @@ EXAMPLES = """examples:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="report", description="Build a PDF briefing, an EPUB and a web page from a dossier of YAML files.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="report",
+        description="Build a PDF briefing, an EPUB and a web page from a dossier of YAML files.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"report {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    build = sub.add_parser("build", help="build the editions of a dossier",
-                           description="Build the PDF, EPUB and HTML editions of a dossier folder.")
+    build = sub.add_parser(
+        "build",
+        help="build the editions of a dossier",
+        description="Build the PDF, EPUB and HTML editions of a dossier folder.",
+    )
     build.add_argument("path", nargs="?", default="chapters", type=Path, help="dossier folder (default: chapters)")
     build.add_argument("--out", type=Path, default=Path("dist"), help="output folder (default: dist)")
     from .writers.edition import editions
 
     for edition in editions():
-        build.add_argument(f"--{edition.kind}", action="store_true", dest=f"edition_{edition.kind}",
-                           help=f"build the {edition.title} edition (default: all)" if edition.default
-                           else f"also write the {edition.title}")
+        build.add_argument(
+            f"--{edition.kind}",
+            action="store_true",
+            dest=f"edition_{edition.kind}",
+            help=f"build the {edition.title} edition (default: all)"
+            if edition.default
+            else f"also write the {edition.title}",
+        )
     build.add_argument("--page-size", choices=["A4", "A5", "Letter"], default="A4", help="PDF page size")
-    build.add_argument("--pdf-variant", choices=["pdf/ua-1", "pdf/a-3b", "none"], default="pdf/ua-1",
-                       help="PDF standard to follow (default: pdf/ua-1, tagged and accessible)")
+    build.add_argument(
+        "--pdf-variant",
+        choices=["pdf/ua-1", "pdf/a-3b", "none"],
+        default="pdf/ua-1",
+        help="PDF standard to follow (default: pdf/ua-1, tagged and accessible)",
+    )
     build.add_argument("--bleed", default="", help="bleed for a print shop, e.g. 3mm")
     build.add_argument("--marks", action="store_true", help="crop marks for a print shop")
-    build.add_argument("--layout", choices=["briefing", "book"], default="",
-                       help="PDF layout, overriding the dossier's `layout:`: briefing (for the screen and one-sided "
-                            "print: no blank pages, 'page x of y') or book (duplex: chapters on right-hand pages)")
+    build.add_argument(
+        "--layout",
+        choices=["briefing", "book"],
+        default="",
+        help="PDF layout, overriding the dossier's `layout:`: briefing (for the screen and one-sided "
+        "print: no blank pages, 'page x of y') or book (duplex: chapters on right-hand pages)",
+    )
     # the briefing layout's old name, kept so that existing scripts still work
     build.add_argument("--screen", action="store_const", dest="layout", const="briefing", help=argparse.SUPPRESS)
     build.add_argument("--epub-fonts", action="store_true", help="embed the shipped fonts in the EPUB")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    build.add_argument("--force", action="store_true",
-                       help="build even if nothing changed since the last build (ignore the build cache)")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="build even if nothing changed since the last build (ignore the build cache)",
+    )
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.add_argument("--json", action="store_true", help="print a machine-readable summary")
     build.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    check = sub.add_parser("check", help="check a dossier without building it",
-                           description="Validate everything and report all errors and warnings at once.")
+    check = sub.add_parser(
+        "check",
+        help="check a dossier without building it",
+        description="Validate everything and report all errors and warnings at once.",
+    )
     check.add_argument("path", nargs="?", default="chapters", type=Path)
     check.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
-    watch = sub.add_parser("watch", help="preview the HTML edition in the browser, rebuilt on every save",
-                           description="Serve the HTML edition on localhost; rebuild it when a file of the dossier "
-                                       "is saved and reload the page. Errors show in the page. Stop with Ctrl-C.")
+    watch = sub.add_parser(
+        "watch",
+        help="preview the HTML edition in the browser, rebuilt on every save",
+        description="Serve the HTML edition on localhost; rebuild it when a file of the dossier "
+        "is saved and reload the page. Errors show in the page. Stop with Ctrl-C.",
+    )
     watch.add_argument("path", nargs="?", default="chapters", type=Path)
     watch.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
     watch.add_argument("--out", type=Path, default=None, help="where to write the HTML (default: a temporary folder)")
@@ -81,20 +108,35 @@ def _parser() -> argparse.ArgumentParser:
 
     from .scaffold import LANGUAGES
 
-    new = sub.add_parser("new", help="create a new dossier folder",
-                         description="Write a new dossier folder: dossier.yaml, one example chapter with an event "
-                                     "and a quote, and the JSON Schema for your editor. It builds as it is.")
+    new = sub.add_parser(
+        "new",
+        help="create a new dossier folder",
+        description="Write a new dossier folder: dossier.yaml, one example chapter with an event "
+        "and a quote, and the JSON Schema for your editor. It builds as it is.",
+    )
     new.add_argument("path", type=Path, help="the folder to create (must not exist, or be empty)")
-    new.add_argument("--language", choices=LANGUAGES, default="en", metavar="TAG",
-                     help=f"language of the example text and the editions' words: {', '.join(LANGUAGES)}")
+    new.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        default="en",
+        metavar="TAG",
+        help=f"language of the example text and the editions' words: {', '.join(LANGUAGES)}",
+    )
 
     from .schema import KINDS
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of the source format",
-                            description="Print the JSON Schema of dossier.yaml and chapter files, generated from "
-                                        "the models that validate them.")
-    schema.add_argument("--kind", choices=KINDS, default="any",
-                        help="any (default: told apart by the `language` key), dossier or chapter")
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the source format",
+        description="Print the JSON Schema of dossier.yaml and chapter files, generated from "
+        "the models that validate them.",
+    )
+    schema.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="any",
+        help="any (default: told apart by the `language` key), dossier or chapter",
+    )
     return parser
 
 
@@ -125,8 +167,13 @@ def main(argv: list[str] | None = None) -> int:
             return _watch(args)
     except SourceError as exc:
         if getattr(args, "json", False):
-            print(json.dumps({"ok": False, "outputs": [], "warnings": [],
-                              "errors": [d.as_dict() for d in exc.diagnostics]}, indent=2, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"ok": False, "outputs": [], "warnings": [], "errors": [d.as_dict() for d in exc.diagnostics]},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
             return EXIT_USER
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)
@@ -134,8 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USER
     except OutputError as exc:
         if getattr(args, "json", False):
-            print(json.dumps({"ok": False, "outputs": [], "warnings": [], "errors": [{"message": str(exc)}]},
-                             indent=2, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"ok": False, "outputs": [], "warnings": [], "errors": [{"message": str(exc)}]},
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
         print(f"report: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER
     except ReportError as exc:
@@ -148,9 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         # `report --debug build`: the subcommand's own --debug default would hide the global one
         if getattr(args, "debug", False) or "--debug" in (argv or sys.argv[1:]) or os.environ.get("REPORT_DEBUG"):
             traceback.print_exc()
-        print(f"report: internal error: {type(exc).__name__}: {printable(exc)}\n"
-              f"This is a bug in report {__version__}, not in your dossier. Please report it at {ISSUES_URL}"
-              " (run with --debug for the traceback).", file=sys.stderr)
+        print(
+            f"report: internal error: {type(exc).__name__}: {printable(exc)}\n"
+            f"This is a bug in report {__version__}, not in your dossier. Please report it at {ISSUES_URL}"
+            " (run with --debug for the traceback).",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return EXIT_USER
 
@@ -164,10 +219,14 @@ def _build(args) -> int:
     if not any(e.default for e in named):  # `--handout` alone: the default editions and the handout
         named += [e for e in editions() if e.default]
     options = BuildOptions(
-        out_dir=args.out, formats=tuple(e.kind for e in named),
-        pdf=PdfOptions(page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks,
-                       layout=args.layout),
-        epub_fonts=args.epub_fonts, strict=args.strict, force=args.force,
+        out_dir=args.out,
+        formats=tuple(e.kind for e in named),
+        pdf=PdfOptions(
+            page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks, layout=args.layout
+        ),
+        epub_fonts=args.epub_fonts,
+        strict=args.strict,
+        force=args.force,
     )
     display = None if (args.json or args.quiet) else make_progress_display()
     try:
@@ -176,14 +235,22 @@ def _build(args) -> int:
         if display:
             display.close()
     if args.json:
-        print(json.dumps({
-            "ok": True,
-            "cached": result.cached,
-            "outputs": [{"path": str(w.path), "kind": w.kind, "bytes": w.size, "pages": w.pages}
-                        for w in result.outputs],
-            "warnings": [w.as_dict() for w in result.warnings], "errors": [],
-            "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "cached": result.cached,
+                    "outputs": [
+                        {"path": str(w.path), "kind": w.kind, "bytes": w.size, "pages": w.pages} for w in result.outputs
+                    ],
+                    "warnings": [w.as_dict() for w in result.warnings],
+                    "errors": [],
+                    "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_OK
     if not args.quiet:
         for warning in result.warnings:
@@ -293,8 +360,11 @@ def _watch(args) -> int:
 
     def built(ok: bool, seconds: float) -> None:
         stamp = time.strftime("%H:%M:%S")
-        print(f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
@@ -312,12 +382,23 @@ def _check(args) -> int:
     from .pipeline import check
 
     collector, _ = check(args.path)
-    diagnostics = sorted(collector.diagnostics, key=lambda d: (str(d.location.path), d.location.line,
-                                                                  d.location.column))
+    diagnostics = sorted(
+        collector.diagnostics, key=lambda d: (str(d.location.path), d.location.line, d.location.column)
+    )
     errors = [d for d in diagnostics if d.severity == "error" or args.strict]
     if args.json:
-        print(json.dumps({"ok": not errors, "errors": len(errors), "warnings": len(diagnostics) - len(errors),
-                          "diagnostics": [d.as_dict() for d in diagnostics]}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "ok": not errors,
+                    "errors": len(errors),
+                    "warnings": len(diagnostics) - len(errors),
+                    "diagnostics": [d.as_dict() for d in diagnostics],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         for diagnostic in diagnostics:
             print(diagnostic.format(with_source=True), file=sys.stderr)

@@ -36,8 +36,9 @@ def ids_in_epub(data: bytes) -> set[str]:
     return found
 
 
-def check_complete(book: Book, *, html: bytes | None = None, epub: bytes | None = None,
-                   pdf_anchors: Mapping[str, int] | None = None) -> list[Diagnostic]:
+def check_complete(
+    book: Book, *, html: bytes | None = None, epub: bytes | None = None, pdf_anchors: Mapping[str, int] | None = None
+) -> list[Diagnostic]:
     """Raise a SourceError naming each expected element that an edition made here lacks.
 
     Returns warnings: footnotes the PDF sets on neither the page of their call nor the next.
@@ -54,10 +55,15 @@ def check_complete(book: Book, *, html: bytes | None = None, epub: bytes | None 
         for expected in chapter.expected:
             missing = [name for name, anchors in editions.items() if expected.anchor not in anchors]
             if missing:
-                lost.append(Diagnostic(
-                    expected.location, f"{expected.what} is missing from the {' and '.join(missing)} "
-                    f"edition{'s' if len(missing) > 1 else ''} (anchor '{expected.anchor}')",
-                    hint=_hint(expected.what, missing), code="lost"))
+                lost.append(
+                    Diagnostic(
+                        expected.location,
+                        f"{expected.what} is missing from the {' and '.join(missing)} "
+                        f"edition{'s' if len(missing) > 1 else ''} (anchor '{expected.anchor}')",
+                        hint=_hint(expected.what, missing),
+                        code="lost",
+                    )
+                )
     if lost:
         raise SourceError(lost)
     return _misplaced_notes(book, pdf_anchors) if pdf_anchors is not None else []
@@ -69,13 +75,21 @@ def _misplaced_notes(book: Book, pages: Mapping[str, int]) -> list[Diagnostic]:
         for expected in chapter.expected:
             note, call = pages.get(expected.anchor), pages.get(expected.call_anchor)
             if expected.call_anchor and note is not None and call is not None and note not in (call, call + 1):
-                found.append(Diagnostic(expected.location, f"{expected.what} is set on page {note} of the PDF, "
-                                        f"its call on page {call}", severity="warning", code="footnote-page"))
+                found.append(
+                    Diagnostic(
+                        expected.location,
+                        f"{expected.what} is set on page {note} of the PDF, its call on page {call}",
+                        severity="warning",
+                        code="footnote-page",
+                    )
+                )
     return found
 
 
 def _hint(what: str, missing: list[str]) -> str:
     if what.startswith("footnote") and missing == ["PDF"]:
-        return ("a footnote must fit on one page of the PDF with the line that calls it; shorten it "
-                "or move part of it into the body")
+        return (
+            "a footnote must fit on one page of the PDF with the line that calls it; shorten it "
+            "or move part of it into the body"
+        )
     return "a template or stylesheet of the dossier may hide it"

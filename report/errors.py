@@ -15,6 +15,7 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 def printable(text: object) -> str:
     """Text for one line of a message: every control character shown as an escape (\\n, \\x1b, \\u202e)."""
+
     def escape(match: re.Match) -> str:
         ch = match.group()
         return _NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
@@ -60,9 +61,9 @@ class Diagnostic:
                 column = self.location.column
                 if len(snippet) > 160:  # show a window around the column, not a whole huge line
                     start = max(column - 80, 0)
-                    snippet = ("…" if start else "") + snippet[start:start + 160] + "…"
+                    snippet = ("…" if start else "") + snippet[start : start + 160] + "…"
                     column = column - start + (1 if start else 0)
-                before = printable(snippet[:max(column - 1, 0)])  # the caret stays under its character
+                before = printable(snippet[: max(column - 1, 0)])  # the caret stays under its character
                 caret = " " * len(before) + "^"
                 text += f"\n    {printable(snippet)}\n    {caret}"
         return text
@@ -83,8 +84,14 @@ class Diagnostic:
     def from_dict(cls, data: dict) -> Diagnostic:
         """The inverse of as_dict (for the build cache)."""
         location = Location(Path(data["file"]), int(data["line"]), int(data["column"]))
-        return cls(location, str(data["message"]), str(data["field"]), str(data["severity"]), str(data["hint"]),
-                   str(data["code"]))
+        return cls(
+            location,
+            str(data["message"]),
+            str(data["field"]),
+            str(data["severity"]),
+            str(data["hint"]),
+            str(data["code"]),
+        )
 
     def promoted(self) -> Diagnostic:
         """The same finding as an error, in the same place (`--strict`)."""
@@ -109,9 +116,7 @@ class SourceError(ReportError):
     """The dossier is wrong: one or more located diagnostics, all of them."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
-        self.diagnostics = sorted(
-            diagnostics, key=lambda d: (str(d.location.path), d.location.line, d.location.column)
-        )
+        self.diagnostics = sorted(diagnostics, key=lambda d: (str(d.location.path), d.location.line, d.location.column))
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 
@@ -128,8 +133,7 @@ class Collector:
     def error(self, location: Location, message: str, *, field: str = "", hint: str = "") -> None:
         self.diagnostics.append(Diagnostic(location, message, field, "error", hint))
 
-    def warning(self, location: Location, message: str, *, field: str = "", hint: str = "",
-                code: str = "") -> None:
+    def warning(self, location: Location, message: str, *, field: str = "", hint: str = "", code: str = "") -> None:
         self.diagnostics.append(Diagnostic(location, message, field, "warning", hint, code))
 
     @property

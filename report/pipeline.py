@@ -33,8 +33,7 @@ if TYPE_CHECKING:
     from .render import Renderer
     from .writers.pdf_engine import PdfEngine
 
-__all__ = ["BuildOptions", "BuildResult", "Written", "build", "check", "content_digest", "output_stem",
-           "styles_dir"]
+__all__ = ["BuildOptions", "BuildResult", "Written", "build", "check", "content_digest", "output_stem", "styles_dir"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Findings about style rather than correctness: `report check` lists them, a build does not.
@@ -160,8 +159,9 @@ class _LayoutPlan:
     engine: PdfEngine | None  # the engine process, started at once so WeasyPrint loads beside the dossier
 
     @classmethod
-    def for_build(cls, requested: list[Edition], options: BuildOptions, cache: BuildCache,
-                  layout_key: str) -> _LayoutPlan:
+    def for_build(
+        cls, requested: list[Edition], options: BuildOptions, cache: BuildCache, layout_key: str
+    ) -> _LayoutPlan:
         need = max((e.layout for e in requested), key=_NEEDS.index)
         cached = None
         if need is LayoutNeed.PAGES and not options.force:
@@ -173,8 +173,9 @@ class _LayoutPlan:
             engine = PdfEngine()
         return cls(need, cached, engine)
 
-    def source(self, renderer: Renderer, options: BuildOptions, styles: Path,
-               stage: Callable[[str], _Stage]) -> LayoutSource | None:
+    def source(
+        self, renderer: Renderer, options: BuildOptions, styles: Path, stage: Callable[[str], _Stage]
+    ) -> LayoutSource | None:
         """The layout source for the rendered book: the cache, the engine or this process; None if unneeded."""
         if self.cached is not None:
             return CachedSource(self.cached)
@@ -184,8 +185,15 @@ class _LayoutPlan:
             html = renderer.pdf_document()
         book = renderer.book
         if self.engine is not None:
-            return EngineSource(self.engine, html, root=book.root, styles_dir=styles, options=options.pdf,
-                                identifier=book.identifier, write_pdf=self.need is LayoutNeed.DOCUMENT)
+            return EngineSource(
+                self.engine,
+                html,
+                root=book.root,
+                styles_dir=styles,
+                options=options.pdf,
+                identifier=book.identifier,
+                write_pdf=self.need is LayoutNeed.DOCUMENT,
+            )
         return LocalSource(html, root=book.root, styles_dir=styles, options=options.pdf, identifier=book.identifier)
 
     def close(self) -> None:
@@ -193,9 +201,16 @@ class _LayoutPlan:
             self.engine.close()
 
 
-def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: _LayoutPlan, styles: Path,
-             digest: str, cache: BuildCache, stage: Callable[[str], _Stage]
-             ) -> tuple[str, dict[str, Made], list[Diagnostic], Layout | None]:
+def _produce(
+    root: Path,
+    options: BuildOptions,
+    requested: list[Edition],
+    plan: _LayoutPlan,
+    styles: Path,
+    digest: str,
+    cache: BuildCache,
+    stage: Callable[[str], _Stage],
+) -> tuple[str, dict[str, Made], list[Diagnostic], Layout | None]:
     """Load, derive and make every requested edition in memory; nothing is written here.
 
     Editions that need no print layout are made first, while the PDF engine lays out;
@@ -235,9 +250,12 @@ def _produce(root: Path, options: BuildOptions, requested: list[Edition], plan: 
     for kind in options.formats:
         warnings += made[kind].warnings
     # nothing lost: every paragraph, note, quote and image of the source is in every edition made
-    warnings += check_complete(book, html=made["html"].data if "html" in made else None,
-                               epub=made["epub"].data if "epub" in made else None,
-                               pdf_anchors=layout.pages if "pdf" in made and layout is not None else None)
+    warnings += check_complete(
+        book,
+        html=made["html"].data if "html" in made else None,
+        epub=made["epub"].data if "epub" in made else None,
+        pdf_anchors=layout.pages if "pdf" in made and layout is not None else None,
+    )
     if options.strict and warnings:
         raise SourceError([w.promoted() for w in warnings])  # each where it arose
     # the glyph check before layout should have stopped this; an empty box printed is never a warning
@@ -255,8 +273,11 @@ def _check_dossier_templates(root: Path) -> None:
     folder = root / "templates"
     if not folder.is_dir():
         return
-    outside = [Diagnostic(Location(p), "template is a link to a file outside the dossier folder", field="templates")
-               for p in sorted(folder.rglob("*")) if not is_inside(p, root)]
+    outside = [
+        Diagnostic(Location(p), "template is a link to a file outside the dossier folder", field="templates")
+        for p in sorted(folder.rglob("*"))
+        if not is_inside(p, root)
+    ]
     if not is_inside(folder, root):
         outside.append(Diagnostic(Location(folder), "templates/ is a link to a folder outside the dossier folder"))
     if outside:
@@ -305,8 +326,9 @@ def _refused_diagnostic(root: Path, url: str, why: str) -> Diagnostic:
     from .errors import Location
 
     path = unquote(urlsplit(url).path)
-    where = find_reference(root, [n for n in (url, unquote(url), path) if n.strip("/")],
-                           tails=[path.rsplit("/", 1)[-1]])
+    where = find_reference(
+        root, [n for n in (url, unquote(url), path) if n.strip("/")], tails=[path.rsplit("/", 1)[-1]]
+    )
     if where is None:
         return Diagnostic(Location(root), f"resource '{url}' refused: {why}")
     return Diagnostic(where, f"resource '{url}' refused: {why}; only files in the dossier folder are used")

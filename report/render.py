@@ -44,8 +44,13 @@ def _view_types() -> tuple[type, ...]:
     for info in sorted(pkgutil.iter_modules(derive.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{derive.__name__}.{info.name}")
         for value in vars(module).values():
-            if (isinstance(value, type) and is_dataclass(value) and value.__module__ == module.__name__
-                    and value.__dataclass_params__.frozen and value is not Language):  # type: ignore[attr-defined]
+            if (
+                isinstance(value, type)
+                and is_dataclass(value)
+                and value.__module__ == module.__name__
+                and value.__dataclass_params__.frozen  # type: ignore[attr-defined]
+                and value is not Language
+            ):
                 found.append(value)
     return tuple(found)
 
@@ -64,8 +69,15 @@ class RenderSettings:
 
 def css_string(value: str) -> Markup:
     """Quote text as a CSS string literal, safe inside a <style> element."""
-    escaped = (str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
-               .replace("<", "\\3c ").replace(">", "\\3e ").replace("&", "\\26 "))
+    escaped = (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\a ")
+        .replace("<", "\\3c ")
+        .replace(">", "\\3e ")
+        .replace("&", "\\26 ")
+    )
     return Markup(f'"{escaped}"')
 
 
@@ -100,8 +112,9 @@ class Renderer:
         self.env = env or make_environment(book.root / "templates")
         self._dossier_templates = (book.root / "templates").resolve()
         # a document may print a few times the dossier's own text (see sandbox.MIN_OUTPUT)
-        self._text_size = sum(len(part.html) for chapter in book.chapters for parts in chapter.body.values()
-                              for part in parts)
+        self._text_size = sum(
+            len(part.html) for chapter in book.chapters for parts in chapter.body.values() for part in parts
+        )
         marks = book.language.quotes
         s = book.strings
         self.env.filters["isolate"] = isolate_for(book.language.direction)
@@ -156,10 +169,12 @@ class Renderer:
 
     def pdf_document(self) -> str:
         s = self.book.strings
-        page_label = Markup(f'{css_string(s["page"] + " ")} counter(page) '
-                            f'{css_string(" " + s["page_of"] + " ")} counter(pages)')
-        return self.render("pdf.html", "pdf", page_label_css=page_label,
-                           layout_classes=f"layout-{self.settings.layout}")
+        page_label = Markup(
+            f"{css_string(s['page'] + ' ')} counter(page) {css_string(' ' + s['page_of'] + ' ')} counter(pages)"
+        )
+        return self.render(
+            "pdf.html", "pdf", page_label_css=page_label, layout_classes=f"layout-{self.settings.layout}"
+        )
 
     def web_document(self, css: str) -> str:
         extra = language_css(self.book.language, self.book.fonts, "html")
@@ -168,17 +183,29 @@ class Renderer:
     def epub_documents(self, pages: dict[str, int]) -> dict[str, str]:
         """Every XHTML document of the EPUB by its name inside the EPUB."""
         # the contents page first (after the cover, which the writer adds): the nav document stays out of the spine
-        docs: dict[str, str] = {"text/contents.xhtml": self.render("epub/contents.xhtml", "epub",
-                                                                  doc_title=self.book.strings["contents"])}
+        docs: dict[str, str] = {
+            "text/contents.xhtml": self.render("epub/contents.xhtml", "epub", doc_title=self.book.strings["contents"])
+        }
         if self.book.key_points:  # the dossier's key points come first, before chapter 1
-            docs[KEY_POINTS_DOCUMENT] = self.render("epub/appendix.xhtml", "epub", part="key_points.html",
-                                                        pages=pages, doc_title=self.book.strings["key_points"])
+            docs[KEY_POINTS_DOCUMENT] = self.render(
+                "epub/appendix.xhtml",
+                "epub",
+                part="key_points.html",
+                pages=pages,
+                doc_title=self.book.strings["key_points"],
+            )
         for chapter in self.book.chapters:
-            docs[chapter.file_name] = self.render("epub/chapter.xhtml", "epub", chapter=chapter, pages=pages,
-                                                  doc_title=chapter.title_plain)
+            docs[chapter.file_name] = self.render(
+                "epub/chapter.xhtml", "epub", chapter=chapter, pages=pages, doc_title=chapter.title_plain
+            )
         for appendix in self.book.appendices:
-            docs[appendix.epub_document] = self.render("epub/appendix.xhtml", "epub", part=appendix.template,
-                                                       pages=pages, doc_title=self.book.strings[appendix.title_key])
+            docs[appendix.epub_document] = self.render(
+                "epub/appendix.xhtml",
+                "epub",
+                part=appendix.template,
+                pages=pages,
+                doc_title=self.book.strings[appendix.title_key],
+            )
         return docs
 
     def epub_cover(self, image_name: str) -> str:
@@ -216,8 +243,10 @@ def dossier_template_error(exc: BaseException, folder: Path) -> Diagnostic | Non
     elif isinstance(exc, MemoryError):
         message = "the template needs more memory than the machine has"
     elif isinstance(exc, jinja2.TemplateNotFound):
-        message = (f"template '{exc.name}' not found: a template can include the dossier's own templates "
-                   "(by their name inside templates/) and the shipped ones")
+        message = (
+            f"template '{exc.name}' not found: a template can include the dossier's own templates "
+            "(by their name inside templates/) and the shipped ones"
+        )
     elif isinstance(exc, jinja2.TemplateError):
         message = (str(exc).splitlines() or [type(exc).__name__])[0]
     else:
@@ -249,11 +278,15 @@ def fixed_timestamp(book_date: Date | None, source_date_epoch: str | None) -> da
             seconds = int(source_date_epoch)
         except ValueError:
             # the reproducible-builds convention: a bad value is an error, never silently ignored
-            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is not a time in whole seconds "
-                              "since 1970 (e.g. 1700000000)") from None
+            raise ReportError(
+                f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is not a time in whole seconds "
+                "since 1970 (e.g. 1700000000)"
+            ) from None
         if not 0 <= seconds <= _LAST_SECOND.timestamp():
-            raise ReportError(f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is outside what PDF and EPUB dates "
-                              f"hold: give 0 (1970-01-01) to {int(_LAST_SECOND.timestamp())} (9999-12-31)")
+            raise ReportError(
+                f"SOURCE_DATE_EPOCH={source_date_epoch[:40]!r} is outside what PDF and EPUB dates "
+                f"hold: give 0 (1970-01-01) to {int(_LAST_SECOND.timestamp())} (9999-12-31)"
+            )
         return datetime.fromtimestamp(seconds, tz=UTC)
     if book_date:
         return datetime(book_date.year, book_date.month, book_date.day, tzinfo=UTC)

@@ -141,15 +141,17 @@ def _texts_from_table(tag: str) -> dict[str, str]:
 
     return {
         "dossier": f"title: {{title}}\nlanguage: {tag}\nauthors:\n  - {q(words['example_speaker'])}\n"
-                   'date: "{today}"\n',
+        'date: "{today}"\n',
         "chapter_file": "01-chapter.yaml",
-        "chapter": (f"title: {q(words['chapter'] + ' 1')}\nsummary: {q(words['example_sentence'])}\nbody: |\n"
-                    f"  {words['example_sentence']}[^1]\n\n  [[quote:example-quote]]\n\n"
-                    f"  [^1]: {words['example_sentence']}\nevents:\n"
-                    f'  - date: "{{today}}"\n    title: {q(words["example_event"])}\n'
-                    f"    text: {q(words['example_sentence'])}\n"
-                    f"quotes:\n  - id: example-quote\n    speaker: {q(words['example_speaker'])}\n"
-                    f'    text: {q(words["example_quote"])}\n    date: "{{today}}"\n'),
+        "chapter": (
+            f"title: {q(words['chapter'] + ' 1')}\nsummary: {q(words['example_sentence'])}\nbody: |\n"
+            f"  {words['example_sentence']}[^1]\n\n  [[quote:example-quote]]\n\n"
+            f"  [^1]: {words['example_sentence']}\nevents:\n"
+            f'  - date: "{{today}}"\n    title: {q(words["example_event"])}\n'
+            f"    text: {q(words['example_sentence'])}\n"
+            f"quotes:\n  - id: example-quote\n    speaker: {q(words['example_speaker'])}\n"
+            f'    text: {q(words["example_quote"])}\n    date: "{{today}}"\n'
+        ),
     }
 
 
@@ -163,8 +165,9 @@ def new_dossier(path: Path, language: str = "en", today: Date | None = None) -> 
         raise ReportError(f"{path} already exists and is not an empty folder; nothing was written")
     path.mkdir(parents=True, exist_ok=True)
     day = (today or Date.today()).isoformat()
-    title = json.dumps(path.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "Dossier",
-                       ensure_ascii=False)  # a JSON string is a valid double-quoted YAML scalar
+    title = json.dumps(
+        path.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "Dossier", ensure_ascii=False
+    )  # a JSON string is a valid double-quoted YAML scalar
     files = {
         "dossier.yaml": MODELINE + texts["dossier"].format(title=title, today=day),
         texts["chapter_file"]: MODELINE + texts["chapter"].format(today=day),

@@ -47,8 +47,14 @@ def json_schema(kind: str = "any") -> dict:
 def _draft7_refs(node: Any) -> Any:
     """Point every `$ref` at `definitions` (pydantic writes 2020-12's `$defs`)."""
     if isinstance(node, dict):
-        return {key: (value.replace("#/$defs/", "#/definitions/") if key == "$ref" and isinstance(value, str)
-                      else _draft7_refs(value)) for key, value in node.items()}
+        return {
+            key: (
+                value.replace("#/$defs/", "#/definitions/")
+                if key == "$ref" and isinstance(value, str)
+                else _draft7_refs(value)
+            )
+            for key, value in node.items()
+        }
     if isinstance(node, list):
         return [_draft7_refs(value) for value in node]
     return node
@@ -58,9 +64,12 @@ def _accept_unquoted_years(node: Any) -> None:
     """Let `date: 2018` pass: editors read it as a number, the loader reads every scalar as text."""
     if isinstance(node, dict):
         if node.get("type") == "string" and node.get("pattern") == _DATE_PATTERN:
-            string_form = dict(node, pattern=_EDITOR_DATE_PATTERN,
-                               # read by the YAML language server instead of printing the pattern
-                               patternErrorMessage="a date: YYYY, YYYY-MM or YYYY-MM-DD, with a real month and day")
+            string_form = dict(
+                node,
+                pattern=_EDITOR_DATE_PATTERN,
+                # read by the YAML language server instead of printing the pattern
+                patternErrorMessage="a date: YYYY, YYYY-MM or YYYY-MM-DD, with a real month and day",
+            )
             node.clear()
             node["anyOf"] = [string_form, {"type": "integer", "minimum": 1000, "maximum": 9999}]
             for key in ("description", "examples"):

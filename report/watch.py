@@ -73,8 +73,10 @@ class PreviewState:
         if errors:
             extra = _overlay(errors) + extra
         if not page:
-            page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>report watch</title>'
-                    "</head><body></body></html>")
+            page = (
+                '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>report watch</title>'
+                "</head><body></body></html>"
+            )
         head, found, tail = page.rpartition("</body>")
         return head + extra + found + tail if found else page + extra
 
@@ -82,10 +84,12 @@ class PreviewState:
 def _overlay(errors: list[str]) -> str:
     items = "".join(f"<pre style='white-space:pre-wrap;margin:0 0 1.2rem'>{html.escape(e)}</pre>" for e in errors)
     count = f"{len(errors)} problem{'s' if len(errors) != 1 else ''}"
-    return (f'<div id="report-error-overlay" role="alert" style="{_OVERLAY_STYLE}">'
-            f"<h2 style='font:700 18px system-ui,sans-serif;color:#ff8a80;margin:0 0 1rem'>"
-            f"report: {count} in the source; the page shows the last good build</h2>{items}"
-            "<p style='color:#bbb'>Fix the file and save: this page reloads by itself.</p></div>")
+    return (
+        f'<div id="report-error-overlay" role="alert" style="{_OVERLAY_STYLE}">'
+        f"<h2 style='font:700 18px system-ui,sans-serif;color:#ff8a80;margin:0 0 1rem'>"
+        f"report: {count} in the source; the page shows the last good build</h2>{items}"
+        "<p style='color:#bbb'>Fix the file and save: this page reloads by itself.</p></div>"
+    )
 
 
 def rebuild(root: Path, out_dir: Path, state: PreviewState) -> bool:
@@ -162,9 +166,16 @@ def make_server(state: PreviewState, host: str = "127.0.0.1", port: int = 0) -> 
     return server
 
 
-def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Path | None = None,
-          on_ready: Callable[[str], None] | None = None, on_build: Callable[[bool, float], None] | None = None,
-          stop_event: threading.Event | None = None) -> None:
+def serve(
+    root: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    out_dir: Path | None = None,
+    on_ready: Callable[[str], None] | None = None,
+    on_build: Callable[[bool, float], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
     """Serve and rebuild until ``stop_event`` is set, Ctrl-C or SIGTERM."""
     import watchfiles
 
@@ -206,8 +217,16 @@ def serve(root: Path, *, host: str = "127.0.0.1", port: int = 8000, out_dir: Pat
 
         # The watcher starts after the first build: a save in between raises no event. A timeout
         # yields now and then, and a cheap look at the files' sizes and times catches such a save.
-        for changes in watchfiles.watch(root, watch_filter=relevant, stop_event=stop, raise_interrupt=False,
-                                        debounce=200, step=50, rust_timeout=1000, yield_on_timeout=True):
+        for changes in watchfiles.watch(
+            root,
+            watch_filter=relevant,
+            stop_event=stop,
+            raise_interrupt=False,
+            debounce=200,
+            step=50,
+            rust_timeout=1000,
+            yield_on_timeout=True,
+        ):
             if changes or _snapshot(root, out) != built_from:
                 timed_rebuild()
     finally:

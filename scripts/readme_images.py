@@ -33,8 +33,10 @@ def main() -> int:
         work = Path(scratch)
         result = build(REPO / "chapters", BuildOptions(out_dir=work / "out"))
         outputs = {w.kind: w.path for w in result.outputs}
-        pages = {**PDF_PAGES, **_find_pages(outputs["pdf"], {"pdf-chapter": "Worum geht es?",
-                                                            "pdf-timeline": "Zeitleiste"})}
+        pages = {
+            **PDF_PAGES,
+            **_find_pages(outputs["pdf"], {"pdf-chapter": "Worum geht es?", "pdf-timeline": "Zeitleiste"}),
+        }
         for name, page in pages.items():
             _pdf_page(outputs["pdf"], page, work / name, IMAGES / f"{name}.png")
         render_epub_page(outputs["epub"], work / "epub.png", spine_index=3, width=480, height=640)
@@ -59,8 +61,7 @@ def _language_pages(work: Path) -> None:
 
 def _find_pages(pdf: Path, wanted: dict[str, str]) -> dict[str, int]:
     """The first page whose text starts a line with each heading, after the contents (page 2)."""
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     found = {}
     for name, heading in wanted.items():
         for number, page in enumerate(text.split("\f"), start=1):
@@ -73,8 +74,10 @@ def _find_pages(pdf: Path, wanted: dict[str, str]) -> dict[str, int]:
 
 
 def _pdf_page(pdf: Path, page: int, stem: Path, target: Path) -> None:
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
-                    str(stem)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(stem)],
+        check=True,
+    )
     image = Image.open(stem.with_suffix(".png"))
     framed = Image.new("RGB", (image.width + 2, image.height + 2), (190, 190, 190))  # a hairline edge
     framed.paste(image, (1, 1))
@@ -86,8 +89,10 @@ def _html_shots(html: Path, work: Path) -> None:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        for name, viewport, scheme, width in (("html-desktop", {"width": 1280, "height": 800}, "light", 640),
-                                              ("html-phone-dark", {"width": 390, "height": 780}, "dark", 260)):
+        for name, viewport, scheme, width in (
+            ("html-desktop", {"width": 1280, "height": 800}, "light", 640),
+            ("html-phone-dark", {"width": 390, "height": 780}, "dark", 260),
+        ):
             page = browser.new_page(viewport=viewport, color_scheme=scheme)
             page.goto(html.as_uri())
             page.screenshot(path=str(work / f"{name}.png"))
@@ -100,8 +105,7 @@ def _save(image: Image.Image, target: Path, width: int) -> None:
     image = image.convert("RGB")
     if image.width != width:
         image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
-    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
-        target, optimize=True)
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(target, optimize=True)
 
 
 if __name__ == "__main__":

@@ -47,8 +47,10 @@ def book_pdf(tmp_path_factory) -> Path:
     """The default dossier's PDF in the book layout (duplex: chapters on right-hand pages)."""
     from report.writers.pdf import PdfOptions
 
-    result = build(DEFAULT_DOSSIER, BuildOptions(out_dir=tmp_path_factory.mktemp("book"), formats=("pdf",),
-                                                 pdf=PdfOptions(layout="book")))
+    result = build(
+        DEFAULT_DOSSIER,
+        BuildOptions(out_dir=tmp_path_factory.mktemp("book"), formats=("pdf",), pdf=PdfOptions(layout="book")),
+    )
     return result.outputs[0].path
 
 

@@ -95,16 +95,29 @@ def trap():
 
 def png(width: int, height: int) -> bytes:
     """A real PNG of any declared size, made small (one zlib stream of zero rows)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = zlib.compress(b"\0" * (width * 3 + 1) * min(height, 64), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
-def build_bad(tmp_path: Path, good: GoodBuild, capsys, files: dict, *, formats=("--html",),
-              root: Path | None = None, out: Path | None = None) -> tuple[int, str, Path]:
+def build_bad(
+    tmp_path: Path,
+    good: GoodBuild,
+    capsys,
+    files: dict,
+    *,
+    formats=("--html",),
+    root: Path | None = None,
+    out: Path | None = None,
+) -> tuple[int, str, Path]:
     root = root or write_dossier(tmp_path / "bad", files)
     rc = main(["build", str(root), "--out", str(out or good.out), *formats])
     err = capsys.readouterr().err
@@ -128,17 +141,39 @@ CHAPTER_OK = "title: A chapter\nbody: Some text.\n"
 CASES = [
     ("yaml-syntax", {CHAPTER: "title: [unclosed\nbody: text\n"}, CHAPTER, 2, "", ("YAML syntax",)),
     ("tab-indent", {CHAPTER: "title: A\nbody:\n\tx: 1\n"}, CHAPTER, 3, "", ("tab character",)),
-    ("duplicate-key", {CHAPTER: "title: A\nbody: x\ntitle: B\n"}, CHAPTER, 3, "title",
-     ("duplicate key 'title'", "first defined on line 1")),
-    ("python-tag", {CHAPTER: "title: !!python/object/apply:os.system ['touch /tmp/pwned-report']\nbody: x\n"},
-     CHAPTER, 1, "title", ("is not allowed",)),
+    (
+        "duplicate-key",
+        {CHAPTER: "title: A\nbody: x\ntitle: B\n"},
+        CHAPTER,
+        3,
+        "title",
+        ("duplicate key 'title'", "first defined on line 1"),
+    ),
+    (
+        "python-tag",
+        {CHAPTER: "title: !!python/object/apply:os.system ['touch /tmp/pwned-report']\nbody: x\n"},
+        CHAPTER,
+        1,
+        "title",
+        ("is not allowed",),
+    ),
     ("local-tag", {CHAPTER: "title: !include /etc/passwd\nbody: x\n"}, CHAPTER, 1, "title", ("not allowed",)),
-    ("alias-bomb", {CHAPTER: "a: &a [x, x, x, x, x, x, x, x, x]\n"
-                             + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, "
-                                       f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
-                                       for i in range(9))
-                             + "title: A\nbody: x\n"},
-     CHAPTER, 1, "", ("anchors (&name) are not allowed",)),
+    (
+        "alias-bomb",
+        {
+            CHAPTER: "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, "
+                f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+                for i in range(9)
+            )
+            + "title: A\nbody: x\n"
+        },
+        CHAPTER,
+        1,
+        "",
+        ("anchors (&name) are not allowed",),
+    ),
     ("merge-key", {CHAPTER: "<<: {title: A}\nbody: x\n"}, CHAPTER, 1, "", ("merge keys",)),
     ("top-level-list", {CHAPTER: "- title: A\n- body: x\n"}, CHAPTER, 1, "", ("mapping",)),
     ("top-level-scalar", {CHAPTER: "just a sentence\n"}, CHAPTER, 1, "", ("mapping",)),
@@ -147,73 +182,244 @@ CASES = [
     ("latin-1", {CHAPTER: "title: Gr\xfc\xdfe\nbody: x\n".encode("latin-1")}, CHAPTER, 1, "", ("not UTF-8",)),
     ("utf-16", {CHAPTER: "title: A\nbody: x\n".encode("utf-16")}, CHAPTER, 1, "", ("not UTF-8",)),
     ("nul-byte", {CHAPTER: b"title: A\x00B\nbody: x\n"}, CHAPTER, 1, "", ("control character U+0000",)),
-    ("control-char-escape", {CHAPTER: 'title: "bell\\x07"\nbody: x\n'}, CHAPTER, 1, "title",
-     ("control character U+0007",)),
+    (
+        "control-char-escape",
+        {CHAPTER: 'title: "bell\\x07"\nbody: x\n'},
+        CHAPTER,
+        1,
+        "title",
+        ("control character U+0007",),
+    ),
     ("lone-surrogate", {CHAPTER: 'title: "\\ud800"\nbody: x\n'}, CHAPTER, 1, "title", ("U+D800",)),
-    ("very-long-word", {CHAPTER: "title: A\nbody: |\n  Fine words.\n\n  Then " + "Wort" * 2000 + "\n"}, CHAPTER, 5,
-     "body", ("a word of 8,000 characters without a space; the limit is 1,000",)),
-    ("very-long-word-in-title", {CHAPTER: "title: " + "x" * 1001 + "\nbody: x\n"}, CHAPTER, 1, "title",
-     ("a word of 1,001 characters",)),
-    ("deep-nesting", {CHAPTER: "title: " + "[" * 3000 + "]" * 3000 + "\nbody: x\n"}, CHAPTER, 1, "",
-     ("too deep",)),
+    (
+        "very-long-word",
+        {CHAPTER: "title: A\nbody: |\n  Fine words.\n\n  Then " + "Wort" * 2000 + "\n"},
+        CHAPTER,
+        5,
+        "body",
+        ("a word of 8,000 characters without a space; the limit is 1,000",),
+    ),
+    (
+        "very-long-word-in-title",
+        {CHAPTER: "title: " + "x" * 1001 + "\nbody: x\n"},
+        CHAPTER,
+        1,
+        "title",
+        ("a word of 1,001 characters",),
+    ),
+    ("deep-nesting", {CHAPTER: "title: " + "[" * 3000 + "]" * 3000 + "\nbody: x\n"}, CHAPTER, 1, "", ("too deep",)),
     ("missing-key", {CHAPTER: "title: A\nsummary: s\n"}, CHAPTER, 1, "", ("required key 'body' is missing",)),
-    ("unknown-key", {CHAPTER: "title: A\nbody: x\ntilte: B\n"}, CHAPTER, 3, "tilte",
-     ("unknown key 'tilte'", "did you mean 'title'?")),
+    (
+        "unknown-key",
+        {CHAPTER: "title: A\nbody: x\ntilte: B\n"},
+        CHAPTER,
+        3,
+        "tilte",
+        ("unknown key 'tilte'", "did you mean 'title'?"),
+    ),
     ("wrong-type", {CHAPTER: "title: {a: b}\nbody: x\n"}, CHAPTER, 1, "title", ("expected text",)),
-    ("impossible-date", {CHAPTER: CHAPTER_OK + "events:\n  - date: 2018-02-30\n    title: E\n"}, CHAPTER, 4,
-     "events[0].date", ("not a day of the calendar",)),
-    ("malformed-date", {CHAPTER: CHAPTER_OK + "events:\n  - date: Februar 2018\n    title: E\n"}, CHAPTER, 4,
-     "events[0].date", ("is not a date",)),
-    ("date-time", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n"
-                   "    date: 2018-02-03T10:00:00\n"}, CHAPTER, 7, "quotes[0].date", ("date and time",)),
-    ("duplicate-quote-id", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n",
-                            "02-second.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n"
-                                              "    text: U\n"},
-     "02-second.yaml", 4, "quotes[0].id", ("quote id 'q1' is used twice",)),
-    ("dangling-quote", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:nope]]\n"}, CHAPTER, 5, "body",
-     ("[[quote:nope]] names no quote",)),
-    ("empty-speaker", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: ''\n    text: T\n"}, CHAPTER, 5,
-     "quotes[0].speaker[0]", ("must not be empty",)),
-    ("empty-text", {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: '   '\n"}, CHAPTER, 6,
-     "quotes[0].text", ()),
-    ("bad-language", {META: "title: T\nlanguage: english please\n"}, META, 2, "language",
-     ("not a BCP 47 language tag",)),
+    (
+        "impossible-date",
+        {CHAPTER: CHAPTER_OK + "events:\n  - date: 2018-02-30\n    title: E\n"},
+        CHAPTER,
+        4,
+        "events[0].date",
+        ("not a day of the calendar",),
+    ),
+    (
+        "malformed-date",
+        {CHAPTER: CHAPTER_OK + "events:\n  - date: Februar 2018\n    title: E\n"},
+        CHAPTER,
+        4,
+        "events[0].date",
+        ("is not a date",),
+    ),
+    (
+        "date-time",
+        {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: 2018-02-03T10:00:00\n"},
+        CHAPTER,
+        7,
+        "quotes[0].date",
+        ("date and time",),
+    ),
+    (
+        "duplicate-quote-id",
+        {
+            CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n",
+            "02-second.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n    text: U\n",
+        },
+        "02-second.yaml",
+        4,
+        "quotes[0].id",
+        ("quote id 'q1' is used twice",),
+    ),
+    (
+        "dangling-quote",
+        {CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:nope]]\n"},
+        CHAPTER,
+        5,
+        "body",
+        ("[[quote:nope]] names no quote",),
+    ),
+    (
+        "empty-speaker",
+        {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: ''\n    text: T\n"},
+        CHAPTER,
+        5,
+        "quotes[0].speaker[0]",
+        ("must not be empty",),
+    ),
+    (
+        "empty-text",
+        {CHAPTER: CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: '   '\n"},
+        CHAPTER,
+        6,
+        "quotes[0].text",
+        (),
+    ),
+    (
+        "bad-language",
+        {META: "title: T\nlanguage: english please\n"},
+        META,
+        2,
+        "language",
+        ("not a BCP 47 language tag",),
+    ),
     ("unknown-language", {META: "title: T\nlanguage: xq\n"}, META, 2, "language", ("unknown language",)),
-    ("missing-chapter-file", {META: MINIMAL_META + "chapters: [01-chapter.yaml, 02-missing.yaml]\n"}, META, 4,
-     "chapters[1]", ("not found",)),
-    ("chapter-outside", {META: MINIMAL_META + "chapters: [../../etc/passwd]\n"}, META, 4, "chapters[0]",
-     ("outside the dossier folder",)),
-    ("image-outside", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  ![a picture](../outside.png)\n"}, CHAPTER, 5,
-     "body", ("outside the dossier folder",)),
-    ("image-absolute", {CHAPTER: "title: A\nbody: |\n  ![a picture](/etc/passwd)\n"}, CHAPTER, 3, "body",
-     ("outside the dossier folder",)),
-    ("image-file-url", {CHAPTER: "title: A\nbody: |\n  ![a picture](file:///etc/passwd)\n"}, CHAPTER, 3, "body",
-     ("is a URL",)),
-    ("link-javascript", {CHAPTER: "title: A\nbody: |\n  Text [click](javascript:alert(1)).\n"}, CHAPTER, 3, "body",
-     ("link 'javascript:alert(1)' is not allowed",)),
-    ("link-file", {CHAPTER: "title: A\nbody: |\n  Text.\n\n  <file:///etc/passwd>\n"}, CHAPTER, 5, "body",
-     ("link 'file:///etc/passwd' is not allowed",)),
-    ("image-data-url", {CHAPTER: "title: A\nbody: |\n  ![a picture](data:image/png;base64,iVBORw0KGgo=)\n"},
-     CHAPTER, 3, "body", ("is a URL",)),
-    ("image-not-an-image", {CHAPTER: "title: A\nbody: |\n  ![a picture](fake.png)\n",
-                            "fake.png": "<svg onload='alert(1)'/>"}, CHAPTER, 3, "body", ("not a PNG, JPEG or GIF",)),
-    ("image-broken", {CHAPTER: "title: A\nbody: |\n  ![a picture](broken.png)\n",
-                      "broken.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10},
-     CHAPTER, 3, "body", ("cannot be decoded",)),
-    ("image-pixel-bomb", {CHAPTER: "title: A\nbody: |\n  ![a picture](bomb.png)\n", "bomb.png": png(30000, 30000)},
-     CHAPTER, 3, "body", ("too many pixels",)),
-    ("image-folder", {CHAPTER: "title: A\nbody: |\n  ![a picture](sub)\n", "sub/x.txt": "x"}, CHAPTER, 3, "body",
-     ("not a regular file",)),
-    ("image-no-alt", {CHAPTER: "title: A\nbody: |\n  ![](pic.png)\n", "pic.png": png(4, 4)}, CHAPTER, 3, "body",
-     ("no alt text",)),
-    ("cover-outside", {META: MINIMAL_META + "cover: ../../etc/passwd\n"}, META, 4, "cover",
-     ("outside the dossier folder",)),
-    ("source-url-javascript", {META: MINIMAL_META + "source:\n  title: S\n  url: 'javascript:alert(1)'\n"}, META,
-     6, "source.url", ("not an http:// or https:// address",)),
-    ("raw-html-image-file-url", {META: MINIMAL_META + "raw_html: true\n",
-                                 CHAPTER: "title: A\nbody: |\n  Text.\n\n"
-                                          "  <img src=\"file:///etc/passwd\" alt=\"x\">\n"},
-     CHAPTER, 5, "body", ("is a URL",)),
+    (
+        "missing-chapter-file",
+        {META: MINIMAL_META + "chapters: [01-chapter.yaml, 02-missing.yaml]\n"},
+        META,
+        4,
+        "chapters[1]",
+        ("not found",),
+    ),
+    (
+        "chapter-outside",
+        {META: MINIMAL_META + "chapters: [../../etc/passwd]\n"},
+        META,
+        4,
+        "chapters[0]",
+        ("outside the dossier folder",),
+    ),
+    (
+        "image-outside",
+        {CHAPTER: "title: A\nbody: |\n  Text.\n\n  ![a picture](../outside.png)\n"},
+        CHAPTER,
+        5,
+        "body",
+        ("outside the dossier folder",),
+    ),
+    (
+        "image-absolute",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](/etc/passwd)\n"},
+        CHAPTER,
+        3,
+        "body",
+        ("outside the dossier folder",),
+    ),
+    (
+        "image-file-url",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](file:///etc/passwd)\n"},
+        CHAPTER,
+        3,
+        "body",
+        ("is a URL",),
+    ),
+    (
+        "link-javascript",
+        {CHAPTER: "title: A\nbody: |\n  Text [click](javascript:alert(1)).\n"},
+        CHAPTER,
+        3,
+        "body",
+        ("link 'javascript:alert(1)' is not allowed",),
+    ),
+    (
+        "link-file",
+        {CHAPTER: "title: A\nbody: |\n  Text.\n\n  <file:///etc/passwd>\n"},
+        CHAPTER,
+        5,
+        "body",
+        ("link 'file:///etc/passwd' is not allowed",),
+    ),
+    (
+        "image-data-url",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](data:image/png;base64,iVBORw0KGgo=)\n"},
+        CHAPTER,
+        3,
+        "body",
+        ("is a URL",),
+    ),
+    (
+        "image-not-an-image",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](fake.png)\n", "fake.png": "<svg onload='alert(1)'/>"},
+        CHAPTER,
+        3,
+        "body",
+        ("not a PNG, JPEG or GIF",),
+    ),
+    (
+        "image-broken",
+        {
+            CHAPTER: "title: A\nbody: |\n  ![a picture](broken.png)\n",
+            "broken.png": b"\x89PNG\r\n\x1a\n" + b"garbage" * 10,
+        },
+        CHAPTER,
+        3,
+        "body",
+        ("cannot be decoded",),
+    ),
+    (
+        "image-pixel-bomb",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](bomb.png)\n", "bomb.png": png(30000, 30000)},
+        CHAPTER,
+        3,
+        "body",
+        ("too many pixels",),
+    ),
+    (
+        "image-folder",
+        {CHAPTER: "title: A\nbody: |\n  ![a picture](sub)\n", "sub/x.txt": "x"},
+        CHAPTER,
+        3,
+        "body",
+        ("not a regular file",),
+    ),
+    (
+        "image-no-alt",
+        {CHAPTER: "title: A\nbody: |\n  ![](pic.png)\n", "pic.png": png(4, 4)},
+        CHAPTER,
+        3,
+        "body",
+        ("no alt text",),
+    ),
+    (
+        "cover-outside",
+        {META: MINIMAL_META + "cover: ../../etc/passwd\n"},
+        META,
+        4,
+        "cover",
+        ("outside the dossier folder",),
+    ),
+    (
+        "source-url-javascript",
+        {META: MINIMAL_META + "source:\n  title: S\n  url: 'javascript:alert(1)'\n"},
+        META,
+        6,
+        "source.url",
+        ("not an http:// or https:// address",),
+    ),
+    (
+        "raw-html-image-file-url",
+        {
+            META: MINIMAL_META + "raw_html: true\n",
+            CHAPTER: 'title: A\nbody: |\n  Text.\n\n  <img src="file:///etc/passwd" alt="x">\n',
+        },
+        CHAPTER,
+        5,
+        "body",
+        ("is a URL",),
+    ),
 ]
 
 
@@ -298,9 +504,10 @@ def test_edition_blocked_by_a_folder_leaves_every_other_edition(tmp_path, good, 
 
 
 def test_network_images_are_refused_before_any_request(tmp_path, good, trap, capsys):
-    files = {META: MINIMAL_META + "raw_html: true\n",
-             CHAPTER: f"title: A\nbody: |\n  ![a picture]({trap.url}/md.png)\n\n"
-                      f"  <img src=\"{trap.url}/raw.png\" alt=\"b\">\n"}
+    files = {
+        META: MINIMAL_META + "raw_html: true\n",
+        CHAPTER: f'title: A\nbody: |\n  ![a picture]({trap.url}/md.png)\n\n  <img src="{trap.url}/raw.png" alt="b">\n',
+    }
     rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
     assert rc == 1
     expect(err, root / CHAPTER, 3, "body", f"image '{trap.url}/md.png' is a URL")
@@ -313,8 +520,9 @@ def test_refused_resource_in_the_pdf_names_the_file_and_line(tmp_path, good, tra
     shipped = Path(__file__).resolve().parent.parent / "report" / "templates" / "imprint.html"
     template = shipped.read_text(encoding="utf-8")
     for n, url in enumerate((f"{trap.url}/template.png", "file:///etc/passwd")):
-        root = write_dossier(tmp_path / f"bad{n}", {
-            "templates/imprint.html": template + f'\n<img src="{url}" alt="x">\n'})
+        root = write_dossier(
+            tmp_path / f"bad{n}", {"templates/imprint.html": template + f'\n<img src="{url}" alt="x">\n'}
+        )
         rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root, formats=("--pdf",))
         assert rc == 1, err
         line = template.count("\n") + 2
@@ -333,10 +541,13 @@ def test_template_linked_out_of_the_dossier(tmp_path, good, capsys):
     assert f"{root / 'templates' / 'imprint.html'}: error: templates: template is a link" in err
 
 
-@pytest.mark.parametrize("body,phrase", [
-    ('{{ "".__class__.__mro__ }}', "cannot read '__class__'"),
-    ("{% if %}", "Expected an expression"),
-])
+@pytest.mark.parametrize(
+    "body,phrase",
+    [
+        ('{{ "".__class__.__mro__ }}', "cannot read '__class__'"),
+        ("{% if %}", "Expected an expression"),
+    ],
+)
 def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good, capsys):
     root = write_dossier(tmp_path / "bad", {"templates/imprint.html": f"<p>\n{body}\n</p>\n"})
     rc, err, _ = build_bad(tmp_path, good, capsys, {}, root=root)
@@ -351,14 +562,22 @@ def test_errors_in_a_dossier_template_are_the_users(body, phrase, tmp_path, good
 SANDBOX_FILES = {
     META: MINIMAL_META + "cover: cover.png\nauthors: [Ann Author]\nsource:\n  title: S\n  url: https://example.org/\n",
     CHAPTER: "title: A chapter\nbody: |\n  Text with a note.[^1]\n\n  [[quote:q1]]\n\n  [^1]: The note.\n"
-             "quotes:\n  - id: q1\n    speaker: Sam Speaker\n    text: Said it.\n    date: '2020-02'\n"
-             "events:\n  - date: '2020-02-03'\n    title: It happened\n    text: More.\n",
+    "quotes:\n  - id: q1\n    speaker: Sam Speaker\n    text: Said it.\n    date: '2020-02'\n"
+    "events:\n  - date: '2020-02-03'\n    title: It happened\n    text: More.\n",
     "cover.png": png(40, 60),
 }
 
 
-def build_with_template(tmp_path: Path, good: GoodBuild, capsys, body: str, *, name: str = "imprint.html",
-                        extra: dict | None = None, formats=("--html",)) -> tuple[int, str, Path]:
+def build_with_template(
+    tmp_path: Path,
+    good: GoodBuild,
+    capsys,
+    body: str,
+    *,
+    name: str = "imprint.html",
+    extra: dict | None = None,
+    formats=("--html",),
+) -> tuple[int, str, Path]:
     """Build a dossier whose own `templates/NAME` is ``<p>`` then ``body`` (on line 2) then ``</p>``."""
     files = {**SANDBOX_FILES, f"templates/{name}": f"<p>\n{body}\n</p>\n", **(extra or {})}
     return build_bad(tmp_path, good, capsys, files, formats=formats)
@@ -377,17 +596,20 @@ def target(tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("body", [
-    "{{ book.root.read_text() }}",
-    "{{ (book.root / '..' / 'target.txt').read_text() }}",
-    "{{ book.root.parent.joinpath('target.txt').read_text() }}",
-    "{{ book.cover.source.parent.parent.joinpath('target.txt').read_bytes() }}",
-    "{{ book.chapters[0].source_path.with_name('x').read_text() }}",
-    "{{ book|attr('root') }}",
-    "{{ book.chapters|map(attribute='source_path')|list }}",
-    "{{ '{0.root.parent}'.format(book) }}",
-    "{{ book['root'] }}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ book.root.read_text() }}",
+        "{{ (book.root / '..' / 'target.txt').read_text() }}",
+        "{{ book.root.parent.joinpath('target.txt').read_text() }}",
+        "{{ book.cover.source.parent.parent.joinpath('target.txt').read_bytes() }}",
+        "{{ book.chapters[0].source_path.with_name('x').read_text() }}",
+        "{{ book|attr('root') }}",
+        "{{ book.chapters|map(attribute='source_path')|list }}",
+        "{{ '{0.root.parent}'.format(book) }}",
+        "{{ book['root'] }}",
+    ],
+)
 def test_a_template_cannot_read_outside_the_dossier(body, tmp_path, good, capsys, target):
     rc, err, root = build_with_template(tmp_path, good, capsys, body)
     assert rc == 1, err
@@ -395,13 +617,16 @@ def test_a_template_cannot_read_outside_the_dossier(body, tmp_path, good, capsys
     assert "TARGET-SECRET" not in err
 
 
-@pytest.mark.parametrize("body", [
-    "{{ book.root.parent.joinpath('target.txt').write_text('owned') }}",
-    "{{ book.cover.source.parent.parent.joinpath('written.txt').write_text('owned') }}",
-    "{{ book.root.parent.joinpath('target.txt').unlink() }}",
-    "{{ book.root.parent.joinpath('made').mkdir() }}",
-    "{{ book.chapters[0].source_path.rename('x') }}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ book.root.parent.joinpath('target.txt').write_text('owned') }}",
+        "{{ book.cover.source.parent.parent.joinpath('written.txt').write_text('owned') }}",
+        "{{ book.root.parent.joinpath('target.txt').unlink() }}",
+        "{{ book.root.parent.joinpath('made').mkdir() }}",
+        "{{ book.chapters[0].source_path.rename('x') }}",
+    ],
+)
 def test_a_template_cannot_write_or_delete_outside_the_dossier(body, tmp_path, good, capsys, target):
     rc, err, root = build_with_template(tmp_path, good, capsys, body)
     assert rc == 1, err
@@ -412,15 +637,63 @@ def test_a_template_cannot_write_or_delete_outside_the_dossier(body, tmp_path, g
 
 
 # Every name a template is handed, and every kind of object reachable from them.
-HANDED_IN = ["book", "s", "lang", "quote_open", "quote_close", "version", "timestamp", "build_id", "edition_date",
-             "epub_file", "pages", "edition", "range", "dict", "cycler", "joiner", "namespace", "book.chapters",
-             "book.chapters[0]", "book.chapters[0].quotes['q1']", "book.chapters[0].body['html'][0]",
-             "book.chapters[0].footnotes['html'][0]", "book.timeline[0]", "book.timeline[0].date", "book.date",
-             "book.quote_index[0]", "book.quote_index[0].entries[0]", "book.cover", "book.quote",
-             "book.all_quotes", "book.authors", "book.title_html", "namespace()", "cycler(1, 2)", "joiner()",
-             "self", "s.items", "book.chapters[0].number", "book.appendices[0]"]
-INTERNALS = ["__class__", "__init__", "__globals__", "__dict__", "__module__", "_TemplateReference__context",
-             "__self__", "__func__", "mro", "gi_frame", "f_globals", "func_globals", "__subclasses__", "__reduce__"]
+HANDED_IN = [
+    "book",
+    "s",
+    "lang",
+    "quote_open",
+    "quote_close",
+    "version",
+    "timestamp",
+    "build_id",
+    "edition_date",
+    "epub_file",
+    "pages",
+    "edition",
+    "range",
+    "dict",
+    "cycler",
+    "joiner",
+    "namespace",
+    "book.chapters",
+    "book.chapters[0]",
+    "book.chapters[0].quotes['q1']",
+    "book.chapters[0].body['html'][0]",
+    "book.chapters[0].footnotes['html'][0]",
+    "book.timeline[0]",
+    "book.timeline[0].date",
+    "book.date",
+    "book.quote_index[0]",
+    "book.quote_index[0].entries[0]",
+    "book.cover",
+    "book.quote",
+    "book.all_quotes",
+    "book.authors",
+    "book.title_html",
+    "namespace()",
+    "cycler(1, 2)",
+    "joiner()",
+    "self",
+    "s.items",
+    "book.chapters[0].number",
+    "book.appendices[0]",
+]
+INTERNALS = [
+    "__class__",
+    "__init__",
+    "__globals__",
+    "__dict__",
+    "__module__",
+    "_TemplateReference__context",
+    "__self__",
+    "__func__",
+    "mro",
+    "gi_frame",
+    "f_globals",
+    "func_globals",
+    "__subclasses__",
+    "__reduce__",
+]
 
 
 @pytest.mark.parametrize("name", HANDED_IN)
@@ -437,9 +710,17 @@ def test_every_way_to_python_internals_is_refused(tmp_path):
     from report.pipeline import check
     from report.render import Renderer, RenderSettings, fixed_timestamp
 
-    lines = [line for name in HANDED_IN for attribute in INTERNALS
-             for line in (f"{{{{ {name}.{attribute} }}}}", f"{{{{ {name}['{attribute}'] }}}}",
-                          f"{{{{ {name}|attr('{attribute}') }}}}", f"{{{{ '{{0.{attribute}}}'.format({name}) }}}}")]
+    lines = [
+        line
+        for name in HANDED_IN
+        for attribute in INTERNALS
+        for line in (
+            f"{{{{ {name}.{attribute} }}}}",
+            f"{{{{ {name}['{attribute}'] }}}}",
+            f"{{{{ {name}|attr('{attribute}') }}}}",
+            f"{{{{ '{{0.{attribute}}}'.format({name}) }}}}",
+        )
+    ]
     files = {**SANDBOX_FILES, **{f"templates/t{n}.html": f"<p>\n{line}\n</p>\n" for n, line in enumerate(lines)}}
     root = write_dossier(tmp_path / "dossier", files)
     collector, book = check(root)
@@ -454,21 +735,24 @@ def test_every_way_to_python_internals_is_refused(tmp_path):
     assert len(lines) == len(HANDED_IN) * len(INTERNALS) * 4
 
 
-@pytest.mark.parametrize("body,line,phrase", [
-    ("{{ 1 / 0 }}", 2, "ZeroDivisionError: division by zero"),
-    ("{{ 1 // 0 }}", 2, "ZeroDivisionError"),
-    ("{{ 7 % 0 }}", 2, "ZeroDivisionError"),
-    ("{{ 10.0 ** 400 }}", 2, "OverflowError"),
-    ("{{ 'a' - 1 }}", 2, "TypeError: unsupported operand"),
-    ("{{ book.quote('no-such-quote') }}", 2, "KeyError"),
-    ("{{ epub_file('no-such-anchor') }}", 2, "KeyError"),
-    ("{% include 'imprint.html' %}", 2, "the template calls or includes itself without end"),
-    ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", 2, "calls or includes itself without end"),
-    ("{% include 'no-such.html' %}", 2, "template 'no-such.html' not found"),
-    ("{% include '../target.txt' %}", 2, "template '../target.txt' not found"),
-    ("{{ book.titel }}", 2, "has no attribute 'titel'"),
-    ("{% for %}", 2, "Expected"),
-])
+@pytest.mark.parametrize(
+    "body,line,phrase",
+    [
+        ("{{ 1 / 0 }}", 2, "ZeroDivisionError: division by zero"),
+        ("{{ 1 // 0 }}", 2, "ZeroDivisionError"),
+        ("{{ 7 % 0 }}", 2, "ZeroDivisionError"),
+        ("{{ 10.0 ** 400 }}", 2, "OverflowError"),
+        ("{{ 'a' - 1 }}", 2, "TypeError: unsupported operand"),
+        ("{{ book.quote('no-such-quote') }}", 2, "KeyError"),
+        ("{{ epub_file('no-such-anchor') }}", 2, "KeyError"),
+        ("{% include 'imprint.html' %}", 2, "the template calls or includes itself without end"),
+        ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}", 2, "calls or includes itself without end"),
+        ("{% include 'no-such.html' %}", 2, "template 'no-such.html' not found"),
+        ("{% include '../target.txt' %}", 2, "template '../target.txt' not found"),
+        ("{{ book.titel }}", 2, "has no attribute 'titel'"),
+        ("{% for %}", 2, "Expected"),
+    ],
+)
 def test_template_faults_are_located_user_errors(body, line, phrase, tmp_path, good, capsys, target):
     rc, err, root = build_with_template(tmp_path, good, capsys, body)
     assert rc == 1, err
@@ -477,38 +761,50 @@ def test_template_faults_are_located_user_errors(body, line, phrase, tmp_path, g
 
 def test_an_incomplete_override_of_shipped_macros_is_the_users(tmp_path, good, capsys):
     """The shipped templates import macros from `_macros.html`; an override without them is located there."""
-    rc, err, root = build_with_template(tmp_path, good, capsys, "{% macro sem(a, b) %}{% endmacro %}",
-                                        name="_macros.html")
+    rc, err, root = build_with_template(
+        tmp_path, good, capsys, "{% macro sem(a, b) %}{% endmacro %}", name="_macros.html"
+    )
     assert rc == 1, err
     expect_template_error(err, root, "does not export the requested name", line=1, name="_macros.html")
 
 
-@pytest.mark.parametrize("body,phrase", [
-    ("{{ range(10 ** 9)|list|length }}", "Range too big"),
-    ("{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
-     "more than 5,000,000 loop iterations and calls"),
-    ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
-     "more than 5,000,000 loop iterations and calls"),
-    ("{% for i in range(99999) %}" + "x" * 1000 + "{% endfor %}", "prints more than"),
-    ("{% for i in range(99999) %}{% include 'big.html' %}{% endfor %}", "prints more than"),
-    ("{{ 'x' * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
-    ("{{ ['x'] * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
-    ("{{ 2 ** 999999999 }}", "has more than 100,000 bits"),
-    ("{{ '{:>999999999}'.format('x') }}", "a width of 999,999,999"),
-    ("{{ '{:>{w}}'.format('x', w=999999999) }}", "a width of 999,999,999"),
-    ("{{ '%999999999s' % 'x' }}", "a width of 999,999,999"),
-    ("{{ '%*s' % (999999999, 'x') }}", "a width of 999,999,999"),
-    ("{{ '%999999999s'|format('x') }}", "a width of 999,999,999"),
-    ("{{ 'x'|center(999999999) }}", "999,999,999"),
-    ("{{ 'x'.ljust(999999999) }}", "a width of 999,999,999"),
-    ("{{ (1).to_bytes(999999999, 'big') }}", "a length of 999,999,999"),
-    ("{% set a = 'x' * 10000 %}{{ a.replace('x', a) }}", "a result of 100,010,000"),
-    ("{% set ns = namespace(x='ab') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
-     "is more than the limit"),
-    ("{% set ns = namespace(x=['a']) %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}",
-     "is more than the limit"),
-    ("{{ lipsum(10 ** 6) }}", "'lipsum' is undefined"),
-])
+@pytest.mark.parametrize(
+    "body,phrase",
+    [
+        ("{{ range(10 ** 9)|list|length }}", "Range too big"),
+        (
+            "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+            "more than 5,000,000 loop iterations and calls",
+        ),
+        (
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+            "more than 5,000,000 loop iterations and calls",
+        ),
+        ("{% for i in range(99999) %}" + "x" * 1000 + "{% endfor %}", "prints more than"),
+        ("{% for i in range(99999) %}{% include 'big.html' %}{% endfor %}", "prints more than"),
+        ("{{ 'x' * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+        ("{{ ['x'] * 10 ** 9 }}", "a result of 1,000,000,000 is more than the limit"),
+        ("{{ 2 ** 999999999 }}", "has more than 100,000 bits"),
+        ("{{ '{:>999999999}'.format('x') }}", "a width of 999,999,999"),
+        ("{{ '{:>{w}}'.format('x', w=999999999) }}", "a width of 999,999,999"),
+        ("{{ '%999999999s' % 'x' }}", "a width of 999,999,999"),
+        ("{{ '%*s' % (999999999, 'x') }}", "a width of 999,999,999"),
+        ("{{ '%999999999s'|format('x') }}", "a width of 999,999,999"),
+        ("{{ 'x'|center(999999999) }}", "999,999,999"),
+        ("{{ 'x'.ljust(999999999) }}", "a width of 999,999,999"),
+        ("{{ (1).to_bytes(999999999, 'big') }}", "a length of 999,999,999"),
+        ("{% set a = 'x' * 10000 %}{{ a.replace('x', a) }}", "a result of 100,010,000"),
+        (
+            "{% set ns = namespace(x='ab') %}{% for i in range(40) %}{% set ns.x = ns.x ~ ns.x %}{% endfor %}",
+            "is more than the limit",
+        ),
+        (
+            "{% set ns = namespace(x=['a']) %}{% for i in range(40) %}{% set ns.x = ns.x + ns.x %}{% endfor %}",
+            "is more than the limit",
+        ),
+        ("{{ lipsum(10 ** 6) }}", "'lipsum' is undefined"),
+    ],
+)
 def test_template_bombs_stop_at_a_bound(body, phrase, tmp_path, good, capsys):
     rc, err, root = build_with_template(tmp_path, good, capsys, body, extra={"templates/big.html": "y" * 2000})
     assert rc == 1, err
@@ -527,18 +823,22 @@ def test_a_template_file_must_be_a_small_regular_file(tmp_path, good, capsys):
 
 def test_a_template_prints_data_only(tmp_path, good, capsys):
     """The data a template is meant to have works; a function or method is not printed as its repr."""
-    body = ("{{ book.title }}|{{ book.chapters|length }}|{{ book.date.year }}|{{ book.authors|join(',') }}|"
-            "{{ book.chapters[0].quotes['q1'].speakers[0] }}|{{ book.timeline[0].date.isoformat() }}|"
-            "{{ book.cover.media_type }}|{{ s.imprint }}|{{ '{:>5}'.format('ok') }}|{{ 'x' * 3 }}|"
-            "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|"
-            "{{ dict(a=7)['a'] }}{% set c = cycler('p', 'q') %}{{ c.next() }}{{ c.next() }}|"
-            "{{ ('<b>{}</b>'|safe).format('<x>') }}|{{ book }}")
+    body = (
+        "{{ book.title }}|{{ book.chapters|length }}|{{ book.date.year }}|{{ book.authors|join(',') }}|"
+        "{{ book.chapters[0].quotes['q1'].speakers[0] }}|{{ book.timeline[0].date.isoformat() }}|"
+        "{{ book.cover.media_type }}|{{ s.imprint }}|{{ '{:>5}'.format('ok') }}|{{ 'x' * 3 }}|"
+        "{% for c in book.chapters %}{{ loop.index }}:{{ c.title_plain }}{% endfor %}|"
+        "{{ dict(a=7)['a'] }}{% set c = cycler('p', 'q') %}{{ c.next() }}{{ c.next() }}|"
+        "{{ ('<b>{}</b>'|safe).format('<x>') }}|{{ book }}"
+    )
     files = {**SANDBOX_FILES, "templates/imprint.html": f"<p id='imprint'>{body}</p>\n"}
     root = write_dossier(tmp_path / "ok", files)
     assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--quiet"]) == 0, capsys.readouterr().err
     html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
-    expected = ("Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|7pq|"
-                "<b>&lt;x&gt;</b>|Book(")
+    expected = (
+        "Test dossier|1|2024|Ann Author|Sam Speaker|2020-02-03|image/png|Imprint|   ok|xxx|1:A chapter|7pq|"
+        "<b>&lt;x&gt;</b>|Book("
+    )
     assert expected in html
     assert str(tmp_path) not in html  # the repr of the book holds no path of this machine
     for body in ("{{ book.quote }}", "{{ cycler(1, 2) }}", "{{ range }}", "{{ dict }}"):
@@ -552,31 +852,103 @@ MANY_CHAPTERS = "chapters: [" + ", ".join(f"c{n}.yaml" for n in range(5001)) + "
 QUOTE_DATED = CHAPTER_OK + "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '{}'\n"
 
 EDGE_CASES = [
-    ("year-0000-event", {CHAPTER: CHAPTER_OK + "events:\n  - date: '0000'\n    title: E\n"}, CHAPTER, 4,
-     "events[0].date", ("there is no year 0000; years run from 0001 to 9999",)),
-    ("year-0000-quote", {CHAPTER: QUOTE_DATED.format("0000-02")}, CHAPTER, 7, "quotes[0].date",
-     ("there is no year 0000",)),
-    ("year-0000-dossier", {META: "title: T\nlanguage: en\ndate: '0000-01-01'\n"}, META, 3, "date",
-     ("there is no year 0000",)),
+    (
+        "year-0000-event",
+        {CHAPTER: CHAPTER_OK + "events:\n  - date: '0000'\n    title: E\n"},
+        CHAPTER,
+        4,
+        "events[0].date",
+        ("there is no year 0000; years run from 0001 to 9999",),
+    ),
+    (
+        "year-0000-quote",
+        {CHAPTER: QUOTE_DATED.format("0000-02")},
+        CHAPTER,
+        7,
+        "quotes[0].date",
+        ("there is no year 0000",),
+    ),
+    (
+        "year-0000-dossier",
+        {META: "title: T\nlanguage: en\ndate: '0000-01-01'\n"},
+        META,
+        3,
+        "date",
+        ("there is no year 0000",),
+    ),
     ("year-10000", {CHAPTER: QUOTE_DATED.format("10000-01-01")}, CHAPTER, 7, "quotes[0].date", ("is not a date",)),
-    ("chapter-list-over-the-limit", {META: MINIMAL_META + MANY_CHAPTERS}, META, 4, "chapters",
-     ("5,001 chapters listed; the limit is 5,000",)),
-    ("chapter-listed-folder", {META: MINIMAL_META + "chapters: [sub]\n", "sub/x.txt": "x"}, META, 4, "chapters[0]",
-     ("'sub' is not a regular file",)),
-    ("url-space", {META: MINIMAL_META + "source:\n  url: http://exa mple.org/\n"}, META, 5, "source.url",
-     ("U+0020 is not allowed in an address",)),
-    ("url-angle-bracket", {META: MINIMAL_META + "source:\n  url: 'https://example.org/<x>'\n"}, META, 5,
-     "source.url", ("'<' is not allowed in an address",)),
-    ("url-no-host", {META: MINIMAL_META + "source:\n  url: 'https:///path'\n"}, META, 5, "source.url",
-     ("names no valid host",)),
-    ("url-bad-port", {META: MINIMAL_META + "source:\n  url: 'https://example.org:99999/'\n"}, META, 5,
-     "source.url", ("is not a well-formed address",)),
-    ("url-bad-ipv6", {META: MINIMAL_META + "source:\n  url: 'https://[::1/'\n"}, META, 5, "source.url",
-     ("is not a well-formed address",)),
-    ("url-ftp", {META: MINIMAL_META + "source:\n  url: 'ftp://example.org/'\n"}, META, 5, "source.url",
-     ("is not an http:// or https:// address",)),
-    ("url-one-slash", {META: MINIMAL_META + "source:\n  url: 'https:/example.org/'\n"}, META, 5, "source.url",
-     ("is not an http:// or https:// address",)),
+    (
+        "chapter-list-over-the-limit",
+        {META: MINIMAL_META + MANY_CHAPTERS},
+        META,
+        4,
+        "chapters",
+        ("5,001 chapters listed; the limit is 5,000",),
+    ),
+    (
+        "chapter-listed-folder",
+        {META: MINIMAL_META + "chapters: [sub]\n", "sub/x.txt": "x"},
+        META,
+        4,
+        "chapters[0]",
+        ("'sub' is not a regular file",),
+    ),
+    (
+        "url-space",
+        {META: MINIMAL_META + "source:\n  url: http://exa mple.org/\n"},
+        META,
+        5,
+        "source.url",
+        ("U+0020 is not allowed in an address",),
+    ),
+    (
+        "url-angle-bracket",
+        {META: MINIMAL_META + "source:\n  url: 'https://example.org/<x>'\n"},
+        META,
+        5,
+        "source.url",
+        ("'<' is not allowed in an address",),
+    ),
+    (
+        "url-no-host",
+        {META: MINIMAL_META + "source:\n  url: 'https:///path'\n"},
+        META,
+        5,
+        "source.url",
+        ("names no valid host",),
+    ),
+    (
+        "url-bad-port",
+        {META: MINIMAL_META + "source:\n  url: 'https://example.org:99999/'\n"},
+        META,
+        5,
+        "source.url",
+        ("is not a well-formed address",),
+    ),
+    (
+        "url-bad-ipv6",
+        {META: MINIMAL_META + "source:\n  url: 'https://[::1/'\n"},
+        META,
+        5,
+        "source.url",
+        ("is not a well-formed address",),
+    ),
+    (
+        "url-ftp",
+        {META: MINIMAL_META + "source:\n  url: 'ftp://example.org/'\n"},
+        META,
+        5,
+        "source.url",
+        ("is not an http:// or https:// address",),
+    ),
+    (
+        "url-one-slash",
+        {META: MINIMAL_META + "source:\n  url: 'https:/example.org/'\n"},
+        META,
+        5,
+        "source.url",
+        ("is not an http:// or https:// address",),
+    ),
 ]
 
 
@@ -605,13 +977,16 @@ def test_a_fifo_listed_as_a_chapter_does_not_hang(tmp_path, good, capsys):
     expect(err, root / META, 4, "chapters[0]", "'pipe.yaml' is not a regular file")
 
 
-@pytest.mark.parametrize("value,phrase", [
-    ("-1", "is outside what PDF and EPUB dates hold"),
-    ("253402300800", "is outside what PDF and EPUB dates hold"),
-    ("99999999999999999999999", "is outside what PDF and EPUB dates hold"),
-    ("1_700_000_000", "is not a time in whole seconds"),
-    ("1.7e9", "is not a time in whole seconds"),
-])
+@pytest.mark.parametrize(
+    "value,phrase",
+    [
+        ("-1", "is outside what PDF and EPUB dates hold"),
+        ("253402300800", "is outside what PDF and EPUB dates hold"),
+        ("99999999999999999999999", "is outside what PDF and EPUB dates hold"),
+        ("1_700_000_000", "is not a time in whole seconds"),
+        ("1.7e9", "is not a time in whole seconds"),
+    ],
+)
 def test_source_date_epoch_outside_the_formats_is_a_user_error(value, phrase, tmp_path, good, capsys, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     rc, err, _ = build_bad(tmp_path, good, capsys, {}, formats=("--epub",))
@@ -620,13 +995,13 @@ def test_source_date_epoch_outside_the_formats_is_a_user_error(value, phrase, tm
 
 EDGE_DATES = {
     META: "title: Edges\nlanguage: de\ndate: '0001-01-01'\n"
-          "source:\n  title: S\n  url: 'https://de.wikipedia.org/wiki/Müller_(Name)?q=ä#x'\n",
+    "source:\n  title: S\n  url: 'https://de.wikipedia.org/wiki/Müller_(Name)?q=ä#x'\n",
     CHAPTER: "title: A\nbody: |\n  Text.\n\n  [[quote:q1]]\n"
-             "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '0001-01-01'\n"
-             "  - id: q2\n    speaker: S\n    text: U\n    date: '9999-12-31'\n"
-             "events:\n  - date: '0001'\n    title: First\n    text: t\n"
-             "  - date: '0001-02'\n    title: Second\n    text: t\n"
-             "  - date: '9999-12'\n    title: Last\n    text: t\n",
+    "quotes:\n  - id: q1\n    speaker: S\n    text: T\n    date: '0001-01-01'\n"
+    "  - id: q2\n    speaker: S\n    text: U\n    date: '9999-12-31'\n"
+    "events:\n  - date: '0001'\n    title: First\n    text: t\n"
+    "  - date: '0001-02'\n    title: Second\n    text: t\n"
+    "  - date: '9999-12'\n    title: Last\n    text: t\n",
 }
 
 
@@ -684,17 +1059,17 @@ def test_a_file_name_cannot_forge_lines_in_messages(tmp_path, good, capsys):
 
 HIDDEN = {
     META: "title: \"Abc\\u202Edef\"\nlanguage: en\ndate: '2024-05-01'\n"
-          "authors: [\"Ann\\u200BAuthor\", \"\\u2067Bob\"]\n"
-          "subtitle: \"\\uFEFFSub\"\n",
-    CHAPTER: "title: \"Chap\\u200Dter\"\nbody: |\n  Body text keeps \u200f marks and \u202e controls: not checked.\n\n"
-             "  [[quote:q1]]\n"
-             "quotes:\n  - id: q1\n    speaker: \"Elon\\u2060Musk\"\n    text: \"x\\u200By\"\n"
-             "events:\n  - date: '2020'\n    title: \"x\\u2069\"\n    text: t\n",
+    'authors: ["Ann\\u200BAuthor", "\\u2067Bob"]\n'
+    'subtitle: "\\uFEFFSub"\n',
+    CHAPTER: 'title: "Chap\\u200Dter"\nbody: |\n  Body text keeps \u200f marks and \u202e controls: not checked.\n\n'
+    "  [[quote:q1]]\n"
+    'quotes:\n  - id: q1\n    speaker: "Elon\\u2060Musk"\n    text: "x\\u200By"\n'
+    "events:\n  - date: '2020'\n    title: \"x\\u2069\"\n    text: t\n",
 }
 # the last author: a Sinhala ZWJ conjunct (an emoji ZWJ sequence would need an emoji font: without one, a located error)
 LEGIT = {
     META: "title: \"Bericht über \\u2067محمد\\u2069 und Co.\"\nlanguage: en\ndate: '2024-05-01'\n"
-          "authors: [\"نام\\u200Cخانوادگی\", \"\\u200Fשלום\\u200F\", \"क्\\u200Dष\", \"ශ්\\u200Dරී\"]\n",
+    'authors: ["نام\\u200Cخانوادگی", "\\u200Fשלום\\u200F", "क्\\u200Dष", "ශ්\\u200Dරී"]\n',
     CHAPTER: MINIMAL_CHAPTER,
 }
 
@@ -705,17 +1080,30 @@ def test_hidden_characters_in_titles_and_names_are_located_warnings(tmp_path, ca
     err = capsys.readouterr().err
     meta, chapter = root / META, root / CHAPTER
     for where, field, what in [
-        (f"{meta}:1:8", "title", "character 4: bidi control U+202E RIGHT-TO-LEFT OVERRIDE reorders how the text "
-                                 "is shown (delete it: the direction of the text comes from the dossier's language)"),
-        (f"{meta}:4:11", "authors[0]", "character 4: invisible character U+200B ZERO WIDTH SPACE (delete it, or write "
-                                       "a visible character)"),
+        (
+            f"{meta}:1:8",
+            "title",
+            "character 4: bidi control U+202E RIGHT-TO-LEFT OVERRIDE reorders how the text "
+            "is shown (delete it: the direction of the text comes from the dossier's language)",
+        ),
+        (
+            f"{meta}:4:11",
+            "authors[0]",
+            "character 4: invisible character U+200B ZERO WIDTH SPACE (delete it, or write a visible character)",
+        ),
         (f"{meta}:4:30", "authors[1]", "character 1: bidi control U+2067 RIGHT-TO-LEFT ISOLATE is never closed"),
         (f"{meta}:5:11", "subtitle", "character 1: invisible character U+FEFF ZERO WIDTH NO-BREAK SPACE"),
-        (f"{chapter}:1:8", "title", "character 5: invisible character U+200D ZERO WIDTH JOINER outside a word of a "
-                                    "script that joins letters"),
+        (
+            f"{chapter}:1:8",
+            "title",
+            "character 5: invisible character U+200D ZERO WIDTH JOINER outside a word of a script that joins letters",
+        ),
         (f"{chapter}:8:14", "quotes[0].speaker", "character 5: invisible character U+2060 WORD JOINER"),
-        (f"{chapter}:12:12", "events[0].title", "character 2: bidi control U+2069 POP DIRECTIONAL ISOLATE closes no "
-                                                "isolate"),
+        (
+            f"{chapter}:12:12",
+            "events[0].title",
+            "character 2: bidi control U+2069 POP DIRECTIONAL ISOLATE closes no isolate",
+        ),
     ]:
         assert f"{where}: warning: {field}: {what}" in err, (where, err)
     assert err.count(": warning: ") == 7 and "\u202e" not in err  # bodies and quotation text are not checked
@@ -764,7 +1152,8 @@ def hostile(tmp_path_factory, trap):
     """One dossier holding every kind of hostile text; HTML built, EPUB documents rendered."""
     base = tmp_path_factory.mktemp("hostile")
     long_word = "Donaudampfschifffahrtsgesellschaft" * 29  # 986 characters: just under the limit
-    body = textwrap.indent(textwrap.dedent(f"""\
+    body = textwrap.indent(
+        textwrap.dedent(f"""\
         Template {{{{ 7*7 }}}} and {{% for x in range(9) %}}loop{{% endfor %}} stay text.
 
         <script>alert("raw")</script> <img src="{trap.url}/x.png" onerror="alert(2)"> <b onclick="x()">bold</b>
@@ -772,14 +1161,18 @@ def hostile(tmp_path_factory, trap):
         {long_word}
 
         {"word " * 4000}
-        """), "  ")
+        """),
+        "  ",
+    )
     files = {
         META: MINIMAL_META + 'subtitle: "{{ config }} <i>sub</i>"\n',
-        CHAPTER: (f"title: \"<script>alert('t')</script> {{{{ 7*7 }}}}\"\n"
-                  "summary: '<iframe src=x> [click](javascript:alert(3)) <javascript:alert(4)> [f](file:///etc/passwd)'\n"
-                  f"body: |\n{body}"
-                  "quotes:\n  - id: q1\n    speaker: \"<b>Mallory</b>\"\n    text: \"</p><script>bad()</script>\"\n"
-                  "events:\n  - date: '2020'\n    title: \"<img src=x onerror=alert(5)>\"\n"),
+        CHAPTER: (
+            f"title: \"<script>alert('t')</script> {{{{ 7*7 }}}}\"\n"
+            "summary: '<iframe src=x> [click](javascript:alert(3)) <javascript:alert(4)> [f](file:///etc/passwd)'\n"
+            f"body: |\n{body}"
+            'quotes:\n  - id: q1\n    speaker: "<b>Mallory</b>"\n    text: "</p><script>bad()</script>"\n'
+            "events:\n  - date: '2020'\n    title: \"<img src=x onerror=alert(5)>\"\n"
+        ),
     }
     root = write_dossier(base / "dossier", files)
     out = base / "out"
@@ -841,8 +1234,9 @@ def test_hostile_text_in_the_pdf_is_text(hostile):
 
 def test_raw_html_opt_in_is_sanitised_in_every_edition(tmp_path, trap, capsys):
     """With raw_html: true, allowed markup stays; scripts, handlers, iframes, network images go."""
-    files = {META: MINIMAL_META + "raw_html: true\n",
-             CHAPTER: textwrap.dedent("""\
+    files = {
+        META: MINIMAL_META + "raw_html: true\n",
+        CHAPTER: textwrap.dedent("""\
                 title: A
                 body: |
                   <p class="note">kept <b>bold</b> <a href="https://example.org/">link</a></p>
@@ -853,7 +1247,8 @@ def test_raw_html_opt_in_is_sanitised_in_every_edition(tmp_path, trap, capsys):
 
                   <img src="pic.png" alt="a picture" onerror="alert(2)"> <a rel="attachment" href="pic.png">att</a>
                 """),
-             "pic.png": png(8, 8)}
+        "pic.png": png(8, 8),
+    }
     root = write_dossier(tmp_path / "raw", files)
     out = tmp_path / "out"
     assert main(["build", str(root), "--out", str(out)]) == 0
@@ -873,8 +1268,9 @@ def test_raw_html_opt_in_is_sanitised_in_every_edition(tmp_path, trap, capsys):
     assert '<img src="data:image/png;base64,' in html
     import subprocess
 
-    attachments = subprocess.run(["pdfdetach", "-list", str(next(out.glob("*.pdf")))], capture_output=True,
-                                 text=True, check=True).stdout
+    attachments = subprocess.run(
+        ["pdfdetach", "-list", str(next(out.glob("*.pdf")))], capture_output=True, text=True, check=True
+    ).stdout
     assert attachments.startswith("0 embedded files"), attachments
 
 
@@ -899,8 +1295,10 @@ def test_dossier_yaml_that_is_a_fifo_does_not_hang(tmp_path, good, capsys):
 
 # --- Nothing lost (issue 10): every paragraph, note, quote and image reaches every edition ---
 
-WORDS = ("council tram route budget river study vote station depot corridor bridge timetable plan "
-         "engineer winter summer ticket fare line track drainage report letter meeting").split()
+WORDS = (
+    "council tram route budget river study vote station depot corridor bridge timetable plan "
+    "engineer winter summer ticket fare line track drainage report letter meeting"
+).split()
 
 
 def words(count: int, seed: int) -> str:
@@ -910,8 +1308,10 @@ def words(count: int, seed: int) -> str:
 def footnote_chapter(notes: int, long_words: int = 150) -> str:
     """A chapter whose every short paragraph calls a note; every fifth note is long."""
     paragraphs = [f"{words(12 + n % 20, n)} ref{n}z[^{n}] {words(5, n + 1)}." for n in range(1, notes + 1)]
-    definitions = [f"[^{n}]: NOTE{n}START {words(long_words if n % 5 == 0 else 8 + n % 12, n)} NOTE{n}END"
-                   for n in range(1, notes + 1)]
+    definitions = [
+        f"[^{n}]: NOTE{n}START {words(long_words if n % 5 == 0 else 8 + n % 12, n)} NOTE{n}END"
+        for n in range(1, notes + 1)
+    ]
     body = "\n\n".join(paragraphs + definitions)
     return "title: Many notes\nbody: |\n" + "".join(f"  {line}\n" if line else "\n" for line in body.split("\n"))
 
@@ -932,9 +1332,11 @@ def test_footnote_heavy_chapter_sets_every_note_on_the_page_of_its_call(tmp_path
     assert main(["build", str(root), "--out", str(out), "--pdf", "--quiet"]) == 0, capsys.readouterr().err
     call_page, start_page, end_page = {}, {}, {}
     for number, text in enumerate(pdf_pages(next(out.glob("*.pdf"))), start=1):
-        for found, pages in ((re.findall(r"ref(\d+)z", text), call_page),
-                             (re.findall(r"NOTE(\d+)START", text), start_page),
-                             (re.findall(r"NOTE(\d+)END", text), end_page)):
+        for found, pages in (
+            (re.findall(r"ref(\d+)z", text), call_page),
+            (re.findall(r"NOTE(\d+)START", text), start_page),
+            (re.findall(r"NOTE(\d+)END", text), end_page),
+        ):
             for note in found:
                 pages.setdefault(int(note), number)
     assert sorted(call_page) == sorted(start_page) == sorted(end_page) == list(range(1, 41))
@@ -959,8 +1361,10 @@ def test_a_paragraph_a_dossier_template_hides_from_the_pdf_is_caught(tmp_path, g
     """The check after layout: a stylesheet in a template override hides the second paragraph."""
     shipped = (Path(__file__).resolve().parents[1] / "report" / "templates" / "chapter.html").read_text()
     hide = '{% if edition == "pdf" %}<style>#{{ chapter.anchor }}-b2 { display: none }</style>{% endif %}\n'
-    files = {CHAPTER: body_chapter("First paragraph.", "", "Second paragraph.", "", "Third paragraph."),
-             "templates/chapter.html": hide + shipped}
+    files = {
+        CHAPTER: body_chapter("First paragraph.", "", "Second paragraph.", "", "Third paragraph."),
+        "templates/chapter.html": hide + shipped,
+    }
     rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
     assert rc == 1, err
     expect(err, root / CHAPTER, 5, "", "paragraph is missing from the PDF edition (anchor 'ch-chapter-b2')")
@@ -968,10 +1372,12 @@ def test_a_paragraph_a_dossier_template_hides_from_the_pdf_is_caught(tmp_path, g
 
 
 def test_a_template_that_drops_the_body_is_caught_in_every_edition(tmp_path, good, capsys):
-    files = {CHAPTER: body_chapter("First paragraph.", "", "[[quote:q1]]", "", "Last.[^1]", "", "[^1]: A note.")
-             + 'quotes:\n  - id: q1\n    speaker: A. Person\n    text: "Words."\n',
-             "templates/chapter.html": '<section id="{{ chapter.anchor }}"><h1 id="{{ chapter.anchor }}-title">'
-                                       '{{ chapter.title_html | safe }}</h1></section>\n'}
+    files = {
+        CHAPTER: body_chapter("First paragraph.", "", "[[quote:q1]]", "", "Last.[^1]", "", "[^1]: A note.")
+        + 'quotes:\n  - id: q1\n    speaker: A. Person\n    text: "Words."\n',
+        "templates/chapter.html": '<section id="{{ chapter.anchor }}"><h1 id="{{ chapter.anchor }}-title">'
+        "{{ chapter.title_html | safe }}</h1></section>\n",
+    }
     rc, err, root = build_bad(tmp_path, good, capsys, files, formats=())
     assert rc == 1, err
     for line, what in ((3, "paragraph"), (7, "paragraph"), (9, "footnote 1"), (13, "quote 'q1'")):
@@ -985,8 +1391,10 @@ def test_a_list_nested_ten_levels_keeps_every_line_in_every_edition(tmp_path, ca
     from .support.pdftext import flatten, pdf_pages
 
     nested = [("  " * level) + f"- level{level + 1}word" for level in range(10)]
-    root = write_dossier(tmp_path / "nested", {CHAPTER: body_chapter("Before.", "", *nested, "", "After the list.",
-                                                                       "", "> " * 12 + "deepest q9z words")})
+    root = write_dossier(
+        tmp_path / "nested",
+        {CHAPTER: body_chapter("Before.", "", *nested, "", "After the list.", "", "> " * 12 + "deepest q9z words")},
+    )
     out = tmp_path / "out"
     assert main(["build", str(root), "--out", str(out), "--quiet"]) == 0, capsys.readouterr().err
     pdf = flatten(" ".join(pdf_pages(next(out.glob("*.pdf")))))
@@ -1011,11 +1419,16 @@ def test_nesting_deeper_than_the_limit_is_a_located_error(kind, tmp_path, good, 
 
 def png_with_broken_pixels() -> bytes:
     """A PNG whose chunks and checksums are right but whose pixel stream is not zlib data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 40, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", b"\x78\x9c" + bytes(range(200))) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 40, 40, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", b"\x78\x9c" + bytes(range(200)))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("where", ["cover", "body"])
@@ -1039,9 +1452,12 @@ def test_too_many_footnotes_in_a_chapter_is_a_located_error(tmp_path, good, caps
 
 
 def test_too_many_footnotes_in_a_dossier_is_a_located_error(tmp_path, good, capsys):
-    files = {f"{c:02d}-part-{c}.yaml": body_chapter(*[f"T{n}.[^{n}]" for n in range(1, 451)],
-                                                   *[f"[^{n}]: N{n}." for n in range(1, 451)], title=f"C{c}")
-             for c in range(1, 6)}
+    files = {
+        f"{c:02d}-part-{c}.yaml": body_chapter(
+            *[f"T{n}.[^{n}]" for n in range(1, 451)], *[f"[^{n}]: N{n}." for n in range(1, 451)], title=f"C{c}"
+        )
+        for c in range(1, 6)
+    }
     rc, err, root = build_bad(tmp_path, good, capsys, {CHAPTER: None, **files})
     assert rc == 1, err
     # 4 x 450 = 1800 before the fifth chapter: its 201st note is the 2001st
@@ -1050,15 +1466,18 @@ def test_too_many_footnotes_in_a_dossier_is_a_located_error(tmp_path, good, caps
 
 def test_raw_html_spans_are_capped_with_a_located_warning(tmp_path, capsys):
     """One cell of colspan=1000000 took WeasyPrint to all of the machine's memory."""
-    cell = ('<table><tr><td colspan="1000000" rowspan="99999">wide</td></tr><tr><td colspan="x">b</td></tr>'
-            '</table>')
-    root = write_dossier(tmp_path / "spans", {META: MINIMAL_META + "raw_html: true\n",
-                                              CHAPTER: body_chapter("Before.", "", cell, "", "After.")})
+    cell = '<table><tr><td colspan="1000000" rowspan="99999">wide</td></tr><tr><td colspan="x">b</td></tr></table>'
+    root = write_dossier(
+        tmp_path / "spans",
+        {META: MINIMAL_META + "raw_html: true\n", CHAPTER: body_chapter("Before.", "", cell, "", "After.")},
+    )
     out = tmp_path / "out"
     assert main(["build", str(root), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert f"{root / CHAPTER}:5:1: warning: body: raw HTML colspan='1000000' on <td> is not a whole number " \
-           "from 1 to 100: it is set to 100" in err, err
+    assert (
+        f"{root / CHAPTER}:5:1: warning: body: raw HTML colspan='1000000' on <td> is not a whole number "
+        "from 1 to 100: it is set to 100" in err
+    ), err
     assert "rowspan='99999' on <td> is not a whole number from 1 to 1000: it is set to 1000" in err
     assert "colspan='x' on <td> is not a whole number from 1 to 100: it is removed" in err
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
@@ -1073,7 +1492,7 @@ def test_a_table_wider_than_the_limit_is_a_located_error(kind, tmp_path, good, c
         files = {CHAPTER: body_chapter("Before.", "", *rows, "", "After.")}
         phrase = "this table has 150 columns; the limit is 100"
     else:
-        rows = ["<table><tr>", *["<td>x</td>"] * 99, "<td colspan=\"50\">y</td></tr></table>"]
+        rows = ["<table><tr>", *["<td>x</td>"] * 99, '<td colspan="50">y</td></tr></table>']
         files = {META: MINIMAL_META + "raw_html: true\n", CHAPTER: body_chapter("Before.", "", *rows, "", "After.")}
         phrase = "raw HTML makes a table of 149 columns in this chapter; the limit is 100"
     rc, err, root = build_bad(tmp_path, good, capsys, files)
@@ -1105,8 +1524,9 @@ def test_the_check_in_process_on_a_patched_layout(tmp_path):
     from report.writers.pdf import PdfOptions, lay_out
 
     renderer = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout))
-    pages = lay_out(renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(),
-                    options=PdfOptions(layout=book.layout)).pages
+    pages = lay_out(
+        renderer.pdf_document(), base_dir=root, styles_dir=styles_dir(), options=PdfOptions(layout=book.layout)
+    ).pages
     assert check_complete(book, pdf_anchors=pages) == []
     assert pages["ch-chapter-fn1"] == pages["ch-chapter-fnref1"]  # the note stands on its call's page
 
@@ -1115,7 +1535,8 @@ def test_the_check_in_process_on_a_patched_layout(tmp_path):
         check_complete(book, pdf_anchors=lost)
     assert caught.value.diagnostics[0].format() == (
         f"{root / CHAPTER}:5:1: error: paragraph is missing from the PDF edition (anchor 'ch-chapter-b2') "
-        "(a template or stylesheet of the dossier may hide it)")
+        "(a template or stylesheet of the dossier may hide it)"
+    )
 
     moved = {**pages, "ch-chapter-fn1": pages["ch-chapter-fnref1"] + 2}
     [warning] = check_complete(book, pdf_anchors=moved)

@@ -15,8 +15,21 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_bench_smoke_writes_the_table(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
-    run = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--out", str(out),
-                          "--work", str(tmp_path / "work")], capture_output=True, text=True, cwd=REPO, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "run.py"),
+            "--smoke",
+            "--out",
+            str(out),
+            "--work",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert "<!-- bench:begin" in text and "<!-- bench:end -->" in text

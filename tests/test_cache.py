@@ -39,8 +39,9 @@ def test_unchanged_rebuild_is_answered_from_the_cache(en_cached):
     mtimes = {w.kind: w.path.stat().st_mtime_ns for w in first.outputs}
     again = build(root, BuildOptions(out_dir=out))
     assert again.cached and not first.cached
-    assert [(w.kind, w.path, w.size, w.pages) for w in again.outputs] == \
-           [(w.kind, w.path, w.size, w.pages) for w in first.outputs]
+    assert [(w.kind, w.path, w.size, w.pages) for w in again.outputs] == [
+        (w.kind, w.path, w.size, w.pages) for w in first.outputs
+    ]
     assert {w.kind: w.path.stat().st_mtime_ns for w in again.outputs} == mtimes  # nothing rewritten
     assert set(again.timings) == {"cache"}
 
@@ -70,8 +71,9 @@ def test_any_change_rebuilds(en_cached, tmp_path, change):
     options = BuildOptions(out_dir=out, formats=("html",))
     if change == "source":
         chapter = sorted(root.glob("0*.yaml"))[0]
-        chapter.write_text(chapter.read_text(encoding="utf-8").replace("body: |\n", "body: |\n  Changed.\n", 1),
-                           encoding="utf-8")
+        chapter.write_text(
+            chapter.read_text(encoding="utf-8").replace("body: |\n", "body: |\n  Changed.\n", 1), encoding="utf-8"
+        )
     elif change == "style":  # a dossier's own template counts like the shipped ones
         (root / "templates").mkdir()
         (root / "templates" / "unused.html").write_text("x", encoding="utf-8")
@@ -104,11 +106,18 @@ def test_epub_alone_uses_the_cached_page_map_without_weasyprint(en_cached, tmp_p
     epub = next(w.path for w in first.outputs if w.kind == "epub")
     expected = hashlib.sha256(epub.read_bytes()).hexdigest()
     epub.unlink()
-    script = ("import sys; from pathlib import Path; from report.pipeline import BuildOptions, build; "
-              f"r = build(Path({str(root)!r}), BuildOptions(out_dir=Path({str(out)!r}), formats=('epub',))); "
-              "print(sorted(r.timings)); print('weasyprint' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    script = (
+        "import sys; from pathlib import Path; from report.pipeline import BuildOptions, build; "
+        f"r = build(Path({str(root)!r}), BuildOptions(out_dir=Path({str(out)!r}), formats=('epub',))); "
+        "print(sorted(r.timings)); print('weasyprint' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     timings, imported = run.stdout.splitlines()
     assert "pdf layout" not in timings
     assert imported == "False"
@@ -144,8 +153,9 @@ def test_an_error_in_the_dossier_stops_the_engine(minimal, tmp_path):
         build(root, BuildOptions(out_dir=tmp_path / "out"))
     assert time.monotonic() - started < 60
     assert not list((tmp_path / "out").glob("*.pdf"))
-    children = subprocess.run(["pgrep", "-P", str(__import__("os").getpid()), "-f", "pdf_engine"],
-                              capture_output=True, text=True).stdout.split()
+    children = subprocess.run(
+        ["pgrep", "-P", str(__import__("os").getpid()), "-f", "pdf_engine"], capture_output=True, text=True
+    ).stdout.split()
     assert children == []
 
 
@@ -169,9 +179,16 @@ def test_cache_key_never_reads_fifos_or_devices(tmp_path):
     (folder / "a.yaml").write_text("x: 1\n", encoding="utf-8")
     os.mkfifo(folder / "pipe.txt")
     (folder / "zero.bin").symlink_to("/dev/zero")
-    code = ("import sys; from pathlib import Path; from report.cache import digest_files; "
-            "print(digest_files([Path(sys.argv[1])]))")
-    run = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; from pathlib import Path; from report.cache import digest_files; "
+        "print(digest_files([Path(sys.argv[1])]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert run.returncode == 0, run.stderr
     assert len(run.stdout.strip()) == 64

@@ -92,10 +92,12 @@ def test_check_json_lists_the_same_diagnostics(make_dossier, capsys):
 
 
 def test_a_misspelt_required_key_is_one_error_at_the_first_key(make_dossier):
-    root = make_dossier({
-        "dossier.yaml": "# yaml-language-server: $schema=dossier.schema.json\ntilte: T\nlanguage: en\n",
-        "01-a.yaml": "# a comment\n\ntitle: A\n",
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": "# yaml-language-server: $schema=dossier.schema.json\ntilte: T\nlanguage: en\n",
+            "01-a.yaml": "# a comment\n\ntitle: A\n",
+        }
+    )
     from report.pipeline import check
 
     collector, _ = check(root)
@@ -106,11 +108,13 @@ def test_a_misspelt_required_key_is_one_error_at_the_first_key(make_dossier):
 
 
 def test_duplicate_ids_are_reported_beside_errors_of_other_files(make_dossier):
-    root = make_dossier({
-        "dossier.yaml": "title: T\nlanguage: en\nunknown: 1\n",
-        "01-a.yaml": "title: A\nbody: x\nquotes:\n  - id: q\n    speaker: S\n    text: t\n",
-        "02-b.yaml": "title: B\nbody: y\nquotes:\n  - id: q\n    speaker: S\n    text: u\n",
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: T\nlanguage: en\nunknown: 1\n",
+            "01-a.yaml": "title: A\nbody: x\nquotes:\n  - id: q\n    speaker: S\n    text: t\n",
+            "02-b.yaml": "title: B\nbody: y\nquotes:\n  - id: q\n    speaker: S\n    text: u\n",
+        }
+    )
     from report.pipeline import check
 
     collector, _ = check(root)
@@ -120,9 +124,10 @@ def test_duplicate_ids_are_reported_beside_errors_of_other_files(make_dossier):
 
 
 def test_check_warns_about_style_and_exits_0(make_dossier, capsys):
-    root = make_dossier({
-        "dossier.yaml": "title: T\nlanguage: en\n",
-        "01-a.yaml": """\
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: T\nlanguage: en\n",
+            "01-a.yaml": """\
             title: A
             body: |
               [[quote:one]]
@@ -137,7 +142,8 @@ def test_check_warns_about_style_and_exits_0(make_dossier, capsys):
                 speaker: Musk
                 text: Not placed.
             """,
-    })
+        }
+    )
     assert main(["check", str(root)]) == 0
     err = capsys.readouterr().err
     assert "warning: events[0]: event has no text" in err
@@ -171,7 +177,7 @@ def test_new_then_build_gives_every_edition(tmp_path, capsys):
 def test_new_german_dossier_is_clean_and_refuses_to_overwrite(tmp_path, capsys):
     root = tmp_path / "neu"
     assert main(["new", str(root), "--language", "de"]) == 0
-    assert 'language: de' in (root / "dossier.yaml").read_text(encoding="utf-8")
+    assert "language: de" in (root / "dossier.yaml").read_text(encoding="utf-8")
     assert main(["check", str(root)]) == 0
     before = (root / "dossier.yaml").read_bytes()
     assert main(["new", str(root)]) == 1
@@ -244,8 +250,13 @@ def test_version_and_help_with_examples(capsys):
 @pytest.mark.slow  # a fresh interpreter
 def test_python_dash_m_report_runs_the_same_command(make_dossier):
     root = make_dossier(BROKEN)
-    done = subprocess.run([sys.executable, "-m", "report", "check", str(root), "--json"], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "report", "check", str(root), "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["errors"] == len(BROKEN_EXPECTED)
 
@@ -256,8 +267,9 @@ def test_build_json_on_a_broken_dossier_lists_the_errors_and_writes_nothing(make
     assert main(["build", str(root), "--out", str(out), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     assert summary["ok"] is False and summary["outputs"] == []
-    assert [(Path(e["file"]).name, e["line"], e["column"]) for e in summary["errors"]] == \
-        [(name, line, column) for name, line, column, _ in BROKEN_EXPECTED]
+    assert [(Path(e["file"]).name, e["line"], e["column"]) for e in summary["errors"]] == [
+        (name, line, column) for name, line, column, _ in BROKEN_EXPECTED
+    ]
     assert not out.exists() or not any(out.iterdir())
 
 

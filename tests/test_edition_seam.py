@@ -73,8 +73,9 @@ def test_a_registered_edition_has_its_command_line_flag(card, tmp_path, capsys):
 
 
 def test_the_cli_and_readme_list_the_registered_editions():
-    help_text = subprocess.run(["python", "-m", "report", "build", "--help"], capture_output=True, text=True,
-                               cwd=REPO, check=True).stdout
+    help_text = subprocess.run(
+        ["python", "-m", "report", "build", "--help"], capture_output=True, text=True, cwd=REPO, check=True
+    ).stdout
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for edition in editions():
         assert f"--{edition.kind}" in help_text
@@ -106,8 +107,12 @@ body: |
 
 
 def test_strict_reports_a_chapter_warning_at_the_chapter(minimal, tmp_path, capsys):
-    root = minimal(**{"dossier__yaml": "title: Test dossier\nlanguage: en\ndate: \"2024-05-01\"\nraw_html: true\n",
-                      "01-chapter__yaml": WARNING_CHAPTER})
+    root = minimal(
+        **{
+            "dossier__yaml": 'title: Test dossier\nlanguage: en\ndate: "2024-05-01"\nraw_html: true\n',
+            "01-chapter__yaml": WARNING_CHAPTER,
+        }
+    )
     chapter = root / "01-chapter.yaml"
     assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--strict"]) == 1
     err = capsys.readouterr().err
@@ -117,8 +122,12 @@ def test_strict_reports_a_chapter_warning_at_the_chapter(minimal, tmp_path, caps
 
     assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--json"]) == 0
     (warning,) = json.loads(capsys.readouterr().out)["warnings"]
-    assert (warning["file"], warning["line"], warning["column"], warning["code"]) == \
-           (str(chapter), 5, 1, "raw-html-removed")
+    assert (warning["file"], warning["line"], warning["column"], warning["code"]) == (
+        str(chapter),
+        5,
+        1,
+        "raw-html-removed",
+    )
     # answered from the cache, the warning keeps its place
     assert main(["build", str(root), "--out", str(tmp_path / "out"), "--html", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
@@ -132,13 +141,19 @@ def test_a_weasyprint_warning_is_located_at_the_template_line_that_caused_it(tmp
     shipped = (REPO / "report" / "templates" / "imprint.html").read_text(encoding="utf-8")
     (root / "templates").mkdir()
     (root / "templates" / "imprint.html").write_text(
-        '<p class="logo"><img src="broken.png" alt="Logo" /></p>\n' + shipped, encoding="utf-8")
+        '<p class="logo"><img src="broken.png" alt="Logo" /></p>\n' + shipped, encoding="utf-8"
+    )
     out = tmp_path / "out"
     assert main(["build", str(root), "--out", str(out), "--pdf", "--json"]) == 0
     warnings = json.loads(capsys.readouterr().out)["warnings"]
     located = [w for w in warnings if "broken.png" in w["message"]]
-    assert located and all((w["file"], w["line"], w["column"], w["code"]) ==
-                           (str(root / "templates" / "imprint.html"), 1, 27, "weasyprint") for w in located)
+    assert located and all(
+        (w["file"], w["line"], w["column"], w["code"])
+        == (str(root / "templates" / "imprint.html"), 1, 27, "weasyprint")
+        for w in located
+    )
     assert main(["build", str(root), "--out", str(out), "--pdf", "--strict", "--force"]) == 1
-    assert f"{root / 'templates' / 'imprint.html'}:1:27: error: weasyprint: Failed to load image" in \
-        capsys.readouterr().err
+    assert (
+        f"{root / 'templates' / 'imprint.html'}:1:27: error: weasyprint: Failed to load image"
+        in capsys.readouterr().err
+    )

@@ -77,7 +77,7 @@ def test_quote_index_page_numbers_are_where_quotes_stand(which, root, request):
     _, book = check(root)
     pages = pdf_pages(built.pdf)
     index_start = next(i for i, p in enumerate(pages) if p.lstrip().startswith(book.strings["quote_index"]))
-    index_text = flatten("\n".join(pages[index_start:index_start + 3]))
+    index_text = flatten("\n".join(pages[index_start : index_start + 3]))
     short = re.escape(book.strings["page_short"])
     printed = [int(n) for n in re.findall(short + r"\s(\d+)", index_text)]
     entries = [e for g in book.quote_index for e in g.entries]
@@ -101,7 +101,7 @@ def test_epub_has_a_document_per_chapter_nav_and_ncx(default_build):
         opf = z.read("EPUB/content.opf").decode()
         nav = z.read("EPUB/nav.xhtml").decode()
     assert "EPUB/toc.ncx" in names
-    assert '<dc:language>de</dc:language>' in opf and "dcterms:modified" in opf
+    assert "<dc:language>de</dc:language>" in opf and "dcterms:modified" in opf
     assert 'epub:type="landmarks"' in nav and 'epub:type="toc"' in nav
 
 

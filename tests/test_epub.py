@@ -112,8 +112,10 @@ def _printed_labels(pages: list[str], strings: dict[str, str]) -> list[str]:
 @pytest.fixture(scope="module")
 def ace_reports(default_build, en_build, tmp_path_factory):
     out = tmp_path_factory.mktemp("ace")
-    return {which: run_ace(request_build.epub, out / which)
-            for which, request_build in (("default_build", default_build), ("en_build", en_build))}
+    return {
+        which: run_ace(request_build.epub, out / which)
+        for which, request_build in (("default_build", default_build), ("en_build", en_build))
+    }
 
 
 @pytest.mark.parametrize("which", ["default_build", "en_build"])
@@ -147,17 +149,28 @@ def variant_builds(tmp_path_factory, default_build):
     root.mkdir()
     (root / "dossier.yaml").write_text(MINIMAL_META, encoding="utf-8")
     (root / "01-chapter.yaml").write_text(
-        "title: A chapter\nbody: |\n  Some text.\n\n  ![A red square on white](red.png)\n", encoding="utf-8")
+        "title: A chapter\nbody: |\n  Some text.\n\n  ![A red square on white](red.png)\n", encoding="utf-8"
+    )
     (root / "red.png").write_bytes(_png(40, 40))
     image = build(root, BuildOptions(out_dir=base / "image", formats=("pdf", "epub")))
     long_root = _write_long_dossier(base / "long-dossier")
     long_build = build(long_root, BuildOptions(out_dir=base / "long", formats=("pdf", "epub")))
     long = {w.kind: w.path for w in long_build.outputs}
-    a5 = {w.kind: w.path for w in build(DEFAULT_DOSSIER, BuildOptions(
-        out_dir=base / "a5", formats=("pdf", "epub"), pdf=PdfOptions(page_size="A5"))).outputs}
-    return {"a5": a5["epub"], "a5-pdf": a5["pdf"], "fonts": fonts.outputs[0].path,
-            "image": next(w.path for w in image.outputs if w.kind == "epub"),
-            "long": long["epub"], "long-pdf": long["pdf"], "long-source": long_root}
+    a5 = {
+        w.kind: w.path
+        for w in build(
+            DEFAULT_DOSSIER, BuildOptions(out_dir=base / "a5", formats=("pdf", "epub"), pdf=PdfOptions(page_size="A5"))
+        ).outputs
+    }
+    return {
+        "a5": a5["epub"],
+        "a5-pdf": a5["pdf"],
+        "fonts": fonts.outputs[0].path,
+        "image": next(w.path for w in image.outputs if w.kind == "epub"),
+        "long": long["epub"],
+        "long-pdf": long["pdf"],
+        "long-source": long_root,
+    }
 
 
 def _png(width: int, height: int) -> bytes:
@@ -223,8 +236,15 @@ def test_accessibility_metadata(which, request):
     assert book.meta("schema:accessMode") == ["textual"]
     assert book.meta("schema:accessModeSufficient") == ["textual"]
     features = set(book.meta("schema:accessibilityFeature"))
-    assert {"tableOfContents", "readingOrder", "structuralNavigation", "index", "printPageNumbers",
-            "pageBreakMarkers", "pageNavigation"} <= features
+    assert {
+        "tableOfContents",
+        "readingOrder",
+        "structuralNavigation",
+        "index",
+        "printPageNumbers",
+        "pageBreakMarkers",
+        "pageNavigation",
+    } <= features
     assert book.meta("schema:accessibilityHazard") == ["none"]
     assert len(book.meta("schema:accessibilitySummary")[0]) > 80
     assert book.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
@@ -257,12 +277,20 @@ def test_every_document_has_its_language_and_roles(which, request):
             if element.tag == f"{{{XHTML}}}a" and _nav_of(element).get(EPUB_TYPE) == "landmarks":
                 continue  # landmark links name what they point at, they are not that thing
             roles.setdefault((element.get(EPUB_TYPE), element.get("role")), name)
-    for pair in [("chapter", "doc-chapter"), ("index", "doc-index"), ("toc", "doc-toc"), ("noteref", "doc-noteref"),
-                 ("footnote", "doc-footnote"), ("pagebreak", "doc-pagebreak"), ("appendix", "doc-appendix"),
-                 ("colophon", "doc-colophon"), ("cover", None)]:
+    for pair in [
+        ("chapter", "doc-chapter"),
+        ("index", "doc-index"),
+        ("toc", "doc-toc"),
+        ("noteref", "doc-noteref"),
+        ("footnote", "doc-footnote"),
+        ("pagebreak", "doc-pagebreak"),
+        ("appendix", "doc-appendix"),
+        ("colophon", "doc-colophon"),
+        ("cover", None),
+    ]:
         assert pair in roles, pair
     # every epub:type that has a DPUB-ARIA counterpart carries it
-    for (epub_type, role) in roles:
+    for epub_type, role in roles:
         if epub_type in ("chapter", "index", "toc", "noteref", "footnote", "pagebreak", "appendix"):
             assert role == f"doc-{epub_type}", (epub_type, role)
 
@@ -323,7 +351,8 @@ def test_navigation_is_never_reading_matter(which, request):
     nav_toc = book.docs["EPUB/nav.xhtml"].find(".//h:nav[@epub:type='toc']", NS)
     # the same entries, to the same documents (each href relative to its own document)
     assert [(_text(a), f"EPUB/text/{a.get('href')}") for a in toc.iterfind(".//h:a", NS)] == [
-        (_text(a), f"EPUB/{a.get('href')}") for a in nav_toc.iterfind(".//h:a", NS)]
+        (_text(a), f"EPUB/{a.get('href')}") for a in nav_toc.iterfind(".//h:a", NS)
+    ]
     assert [f"EPUB/text/{a.get('href')}" for a in toc.iterfind(".//h:a", NS)] == book.spine[2:]
     # no spine document links to the nav document (a converter would pull it back in)
     assert not any("nav.xhtml" in text for name, text in book.raw.items() if name in book.spine)
@@ -346,8 +375,18 @@ def test_css_leaves_size_and_margins_to_the_reader(default_build):
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     lengths = re.findall(r"(?<![\w.-])(\d*\.?\d+)(px|pt|pc|cm|mm|in)\b", css)
     assert set(lengths) <= {("1", "px")}, lengths  # hairline rules only; sizes in em and %
-    for forbidden in ("@page", "position:", "float: footnote", "string-set", "leader(", "background", "!important",
-                      "font-size: 1em", "vw", "line-height: 1."):
+    for forbidden in (
+        "@page",
+        "position:",
+        "float: footnote",
+        "string-set",
+        "leader(",
+        "background",
+        "!important",
+        "font-size: 1em",
+        "vw",
+        "line-height: 1.",
+    ):
         if forbidden == "line-height: 1.":
             # body text keeps the reader's line spacing (Kindle): only headings set one
             assert not re.search(r"(^|[},])\s*(body|p)\s*\{[^}]*line-height", css), "line-height on body text"
@@ -376,7 +415,7 @@ def test_page_list_matches_the_markers(which, root, request):
             if element.get(EPUB_TYPE) == "pagebreak":
                 assert element.get("role") == "doc-pagebreak"
                 assert element.getparent().tag != f"{{{XHTML}}}aside"
-                markers.append((element.get("aria-label"), f"{name[len('EPUB/'):]}#{element.get('id')}"))
+                markers.append((element.get("aria-label"), f"{name[len('EPUB/') :]}#{element.get('id')}"))
     assert entries == markers  # one entry per marker, in reading order
     pages = pdf_pages(request.getfixturevalue(which).pdf)
     assert labels[-1] == len(pages)
@@ -415,9 +454,11 @@ def _write_long_dossier(root: Path) -> Path:
             body.append("[[quote:long-q]]")
             body.append(_words("giant", 1100))  # longer than a page
     notes = [f"[^n{n}]: note{n} " + _words(f"fn{n}", 12) for n in range(0, 14, 5)]
-    chapter = ("title: A long chapter\nquotes:\n  - id: long-q\n    text: quoted words here\n"
-               "    speaker: Ann Example\nbody: |\n" + "".join(f"  {line}\n" if line else "\n"
-               for block in body + notes for line in (block.split("\n") + [""])))
+    chapter = (
+        "title: A long chapter\nquotes:\n  - id: long-q\n    text: quoted words here\n"
+        "    speaker: Ann Example\nbody: |\n"
+        + "".join(f"  {line}\n" if line else "\n" for block in body + notes for line in (block.split("\n") + [""]))
+    )
     root.mkdir(parents=True)
     (root / "dossier.yaml").write_text(MINIMAL_META, encoding="utf-8")
     (root / "01-long.yaml").write_text(chapter, encoding="utf-8")
@@ -436,8 +477,9 @@ def test_page_markers_in_a_long_chapter(variant_builds):
     # pages that begin inside a paragraph or a list get their marker between two words
     chapter = book.raw[f"EPUB/{source.chapters[0].file_name}"]
     assert len(re.findall(r'\w <span epub:type="pagebreak"', chapter)) >= 4
-    assert re.search(r'<li><span epub:type="pagebreak"[^>]*></span>item\d', chapter) or \
-        re.search(r'li\d+w\d+ <span epub:type="pagebreak"', chapter)
+    assert re.search(r'<li><span epub:type="pagebreak"[^>]*></span>item\d', chapter) or re.search(
+        r'li\d+w\d+ <span epub:type="pagebreak"', chapter
+    )
     # the paragraph longer than a page holds a marker for each page it begins
     giant = [i + 1 for i, p in enumerate(pages) if "giantw" in p]
     inside = re.search(r"giantw0 .*giantw1099", chapter, re.S).group(0)
@@ -463,7 +505,7 @@ def _split_at_break(words: list[str], page: str, next_page: str) -> bool:
     joined = "".join(words[:-1])
     last = words[-1]
     for found in re.finditer(re.escape(joined), page):
-        rest = page[found.end():]
+        rest = page[found.end() :]
         if any(rest.startswith(last[:k]) and last[k:] in next_page for k in range(2, len(last))):
             return True
     return False
@@ -515,11 +557,12 @@ def _check_markers(epub: Path, pdf: Path, strings: dict[str, str]) -> int:
         body = text.index("<body")
         for match in re.finditer(r'<span epub:type="pagebreak"[^>]*aria-label="([^"]+)"></span>', text):
             pdf_page = printed.index(match.group(1))
-            after = words_of(text[match.end():])[:5]
-            before = words_of(text[body:match.start()])[-3:]
+            after = words_of(text[match.end() :])[:5]
+            before = words_of(text[body : match.start()])[-3:]
             if before:
-                assert any(_in_order(before, on(i)) or _split_at_break(before, on(i), on(pdf_page))
-                           for i in range(pdf_page)), (name, match.group(1), before)
+                assert any(
+                    _in_order(before, on(i)) or _split_at_break(before, on(i), on(pdf_page)) for i in range(pdf_page)
+                ), (name, match.group(1), before)
             if not after:
                 # closing a document: that page holds no new block (a blank page or the chapter's end)
                 continue
@@ -573,10 +616,19 @@ def test_index_and_timeline_show_the_pdf_page_numbers_as_links(which, root, requ
         # the same numbers, in the same order, as the PDF prints in its own appendix
         title = source.strings[heading]
         first = next(i for i, p in enumerate(pages) if p.lstrip().startswith(title))
-        end = next((i for i, p in enumerate(pages) if i > first and not p.lstrip().startswith(title)
-                    and re.match(r"\s*\S", p) and _appendix_start(p, source)), len(pages))
+        end = next(
+            (
+                i
+                for i, p in enumerate(pages)
+                if i > first
+                and not p.lstrip().startswith(title)
+                and re.match(r"\s*\S", p)
+                and _appendix_start(p, source)
+            ),
+            len(pages),
+        )
         pdf_numbers = re.findall(short + r"\s(\d+)", flatten("\n".join(pages[first:end])))
-        assert pdf_numbers[:len(epub_numbers)] == epub_numbers, (part, pdf_numbers, epub_numbers)
+        assert pdf_numbers[: len(epub_numbers)] == epub_numbers, (part, pdf_numbers, epub_numbers)
 
 
 def _appendix_start(page: str, source) -> bool:
@@ -616,13 +668,14 @@ def test_epubjs_follows_a_noteref_to_its_note(which, root, request, artifacts):
     book = Epub.open(built.epub)
     chapter = next(c for c in source.chapters if "noteref" in book.raw[f"EPUB/{c.file_name}"])
     index = book.spine.index(f"EPUB/{chapter.file_name}")
-    result = render_epub_page(built.epub, artifacts / f"{which}-footnote.png", spine_index=index,
-                              click_first_noteref=True)
+    result = render_epub_page(
+        built.epub, artifacts / f"{which}-footnote.png", spine_index=index, click_first_noteref=True
+    )
     assert result.console_errors == [] and result.blocked_requests == []
     note = result.noteref
     assert note["target_found"] and note["target_visible"], note
     assert note["target_text"].startswith(note["text"])
-    assert note["target_text"][len(note["text"]):].strip()[:30] in result.visible_text
+    assert note["target_text"][len(note["text"]) :].strip()[:30] in result.visible_text
 
 
 def test_epubjs_on_a_phone_sized_screen(en_build, artifacts):
@@ -631,8 +684,7 @@ def test_epubjs_on_a_phone_sized_screen(en_build, artifacts):
     chapter = source.chapters[1]
     book = Epub.open(en_build.epub)
     index = book.spine.index(f"EPUB/{chapter.file_name}")
-    result = render_epub_page(en_build.epub, artifacts / "en_build-phone.png", spine_index=index,
-                              width=360, height=640)
+    result = render_epub_page(en_build.epub, artifacts / "en_build-phone.png", spine_index=index, width=360, height=640)
     assert chapter.title_plain in result.visible_text
     assert result.location["pages"] >= 2
     # every word of the first screen is inside the screen: the first paragraph reads whole
@@ -649,7 +701,6 @@ def test_epubjs_shows_the_quote_index_with_page_numbers(default_build, artifacts
     assert re.search(re.escape(source.strings["page_short"]) + r"\s\d+", result.visible_text)
 
 
-
 def test_a_dossiers_jpeg_cover_is_the_epub_cover(make_dossier, tmp_path):
     """Stores show the cover-image: a dossier's own JPEG is used as it is, not replaced."""
     import io
@@ -660,19 +711,22 @@ def test_a_dossiers_jpeg_cover_is_the_epub_cover(make_dossier, tmp_path):
 
     picture = io.BytesIO()
     Image.new("RGB", (600, 900), (20, 60, 120)).save(picture, format="JPEG")
-    root = make_dossier({
-        "dossier.yaml": "title: Cover test\nlanguage: en\ndate: '2024-01-02'\ncover: cover.jpg\n",
-        "01-a.yaml": "title: A\nbody: Text.\n",
-        "cover.jpg": picture.getvalue(),
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: Cover test\nlanguage: en\ndate: '2024-01-02'\ncover: cover.jpg\n",
+            "01-a.yaml": "title: A\nbody: Text.\n",
+            "cover.jpg": picture.getvalue(),
+        }
+    )
     result = build(root, BuildOptions(out_dir=tmp_path / "out", formats=("epub",)))
     epub = result.outputs[0].path
     with zipfile.ZipFile(epub) as z:
         assert z.read("EPUB/images/cover.jpg") == picture.getvalue()
         opf = z.read("EPUB/content.opf").decode()
         cover_page = z.read("EPUB/text/cover.xhtml").decode()
-    assert re.search(r'<item[^>]*href="images/cover.jpg"[^>]*properties="cover-image"', opf) or \
-        re.search(r'<item[^>]*properties="cover-image"[^>]*href="images/cover.jpg"', opf), opf
+    assert re.search(r'<item[^>]*href="images/cover.jpg"[^>]*properties="cover-image"', opf) or re.search(
+        r'<item[^>]*properties="cover-image"[^>]*href="images/cover.jpg"', opf
+    ), opf
     assert "image/jpeg" in opf and 'src="../images/cover.jpg"' in cover_page
     messages = run_epubcheck([epub])[epub]
     assert summarize(messages) == (0, 0, 0), format_epubcheck_messages(messages)

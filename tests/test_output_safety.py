@@ -57,8 +57,12 @@ def changed_copy(source: Path, target: Path) -> Path:
 
 def run_until(root: Path, out: Path, stage: str) -> subprocess.Popen:
     """Start a build in a child process and return once it reports ``stage`` started."""
-    child = subprocess.Popen([sys.executable, "-c", HARNESS, str(root), str(out), str(REPO)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", HARNESS, str(root), str(out), str(REPO)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     for line in child.stdout:
         if line.strip() == f"{stage} start":
@@ -162,9 +166,15 @@ def test_two_builds_into_one_folder_at_once(tmp_path):
     assert alone[0] != alone[1]
     shared = tmp_path / "shared"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    children = [subprocess.Popen([sys.executable, "-m", "report", "build", str(root), "--out", str(shared),
-                                  "--html", "--quiet"], env=env, stderr=subprocess.PIPE)
-                for root in roots for _ in range(3)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "report", "build", str(root), "--out", str(shared), "--html", "--quiet"],
+            env=env,
+            stderr=subprocess.PIPE,
+        )
+        for root in roots
+        for _ in range(3)
+    ]
     for child in children:
         _, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
@@ -251,10 +261,26 @@ def build_measured(root: Path, out: Path, tmp_path: Path, *extra: str, env: dict
     import json
 
     result = tmp_path / "peak.json"
-    run = subprocess.run([sys.executable, "-m", "tests.support.peak", str(result), sys.executable, "-m", "report",
-                          "build", str(root), "--out", str(out), *extra],
-                         cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO),
-                                                                         **(env or {})})
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.peak",
+            str(result),
+            sys.executable,
+            "-m",
+            "report",
+            "build",
+            str(root),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
     measured = json.loads(result.read_text())
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     return measured["returncode"], run.stderr, measured["peak_mib"]
@@ -304,8 +330,9 @@ def engine_of(builder: int) -> int:
     children = []
     for task in Path(f"/proc/{builder}/task").iterdir():
         children += (task / "children").read_text().split()
-    engines = [int(pid) for pid in children
-               if b"report.writers.pdf_engine" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    engines = [
+        int(pid) for pid in children if b"report.writers.pdf_engine" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
     assert len(engines) == 1, children
     return engines[0]
 
@@ -357,8 +384,14 @@ def test_the_pdf_engine_stops_when_its_stdin_closes(tmp_path):
     html = Renderer(book, RenderSettings(fixed_timestamp(book.date, None), "test", layout=book.layout)).pdf_document()
     engine = PdfEngine()
     try:
-        engine.submit(html, base_dir=root, styles_dir=styles_dir(), options=PdfOptions(layout=book.layout),
-                      identifier=book.identifier, write_pdf=True)
+        engine.submit(
+            html,
+            base_dir=root,
+            styles_dir=styles_dir(),
+            options=PdfOptions(layout=book.layout),
+            identifier=book.identifier,
+            write_pdf=True,
+        )
         process = engine._process
         assert process.stdin is not None and process.stdout is not None
         process.stdin.close()  # what the builder's death does to the pipe

@@ -84,6 +84,7 @@ def handout(tmp_path_factory) -> Path:
 
 # Fonts, tags, standards -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["default_build", "en_build"])
 def test_every_font_is_a_shipped_font_embedded_and_subset(which, request):
     pdf = request.getfixturevalue(which).pdf
@@ -136,6 +137,7 @@ def test_pdfa_3b_on_request(variants):
 
 # Page design ------------------------------------------------------------------------------------
 
+
 def test_page_sizes_as_asked(default_build, variants):
     assert _pdfinfo(default_build.pdf)["Page size"].startswith("595.276 x 841.89")  # A4
     assert _pdfinfo(variants["letter-screen-pdfa"])["Page size"].startswith("612 x 792")  # Letter
@@ -161,8 +163,11 @@ def test_book_chapters_open_on_right_hand_pages_and_blank_pages_stay_blank(book_
     _, book = check(DEFAULT_DOSSIER)
     pages = pdf_pages(book_pdf)
     for chapter in book.chapters:
-        openings = [n for n, text in enumerate(pages, start=1)
-                    if re.match(rf"\s*{chapter.number}\s+{re.escape(chapter.title_plain)}", flatten(text))]
+        openings = [
+            n
+            for n, text in enumerate(pages, start=1)
+            if re.match(rf"\s*{chapter.number}\s+{re.escape(chapter.title_plain)}", flatten(text))
+        ]
         assert len(openings) == 1 and openings[0] % 2 == 1, (chapter.title_plain, openings)
     blank = [n for n, text in enumerate(pages, start=1) if not text.strip()]
     assert blank, "the print layout pads with blank left pages"
@@ -233,6 +238,7 @@ def test_imprint_names_source_edition_date_and_build(default_build):
 
 # Handout ----------------------------------------------------------------------------------------
 
+
 def test_booklet_order_pads_to_a_multiple_of_four():
     assert booklet_order(8) == [(8, 1), (2, 7), (6, 3), (4, 5)]
     assert booklet_order(5) == [(None, 1), (2, None), (None, 3), (4, 5)]
@@ -240,8 +246,26 @@ def test_booklet_order_pads_to_a_multiple_of_four():
 
 def _half_text(pdf: Path, page: int, half: int) -> str:
     width, height = int(A4_LANDSCAPE[0] / 2), int(A4_LANDSCAPE[1])
-    return _run("pdftotext", "-r", "72", "-f", str(page), "-l", str(page), "-x", str(half * width), "-y", "0",
-                "-W", str(width), "-H", str(height), "-layout", str(pdf), "-")
+    return _run(
+        "pdftotext",
+        "-r",
+        "72",
+        "-f",
+        str(page),
+        "-l",
+        str(page),
+        "-x",
+        str(half * width),
+        "-y",
+        "0",
+        "-W",
+        str(width),
+        "-H",
+        str(height),
+        "-layout",
+        str(pdf),
+        "-",
+    )
 
 
 def test_handout_sheets_and_page_order(handout):
@@ -283,7 +307,7 @@ def test_handout_holds_summaries_timeline_and_placed_quotes(handout):
         assert flatten(re.sub(r"<[^>]+>", "", event.title_html)).replace("&quot;", '"')[:25] in text
     placed = [q for q in book.all_quotes.values() if q.placed]
     assert placed
-    quotes_part = text[text.index(book.strings["key_quotes"].upper()):]  # the heading is set in capitals
+    quotes_part = text[text.index(book.strings["key_quotes"].upper()) :]  # the heading is set in capitals
     for quote in book.all_quotes.values():
         assert (quote.text_plain[:40] in quotes_part) == quote.placed, quote.id
 
@@ -310,6 +334,7 @@ def test_pages_look_as_designed(which, page, reference, request, tmp_path):
 
 # A long generated dossier -----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def long_build(tmp_path_factory) -> tuple[Path, Path]:
     from tests.support.synthetic import write_dossier
@@ -325,7 +350,7 @@ def test_long_timeline_breaks_cleanly_across_pages(long_build):
     pages = _pages(pdf)
     start = _opening_page(pages, book.strings["timeline"])
     end = _opening_page(pages, book.strings["quote_index"])
-    timeline_pages = pages[start - 1:end - 1]
+    timeline_pages = pages[start - 1 : end - 1]
     assert len([p for p in timeline_pages if p.strip()]) >= 2, "the timeline should run over several pages"
     years = {str(e.date.year) for e in book.timeline}
     for number, text in enumerate(timeline_pages, start=start):

@@ -27,21 +27,73 @@ pytestmark = pytest.mark.slow  # hundreds of generated dossiers (Hypothesis)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-CHAPTER_KEYS = ["title", "id", "summary", "body", "events", "quotes", "tilte", "date", "speaker", "text",
-                "key_points", "version"]
-META_KEYS = ["title", "subtitle", "language", "authors", "publisher", "date", "description", "identifier",
-             "source", "chapters", "cover", "raw_html", "lang", "layout", "classification", "status", "version",
-             "changes", "key_points"]
+CHAPTER_KEYS = [
+    "title",
+    "id",
+    "summary",
+    "body",
+    "events",
+    "quotes",
+    "tilte",
+    "date",
+    "speaker",
+    "text",
+    "key_points",
+    "version",
+]
+META_KEYS = [
+    "title",
+    "subtitle",
+    "language",
+    "authors",
+    "publisher",
+    "date",
+    "description",
+    "identifier",
+    "source",
+    "chapters",
+    "cover",
+    "raw_html",
+    "lang",
+    "layout",
+    "classification",
+    "status",
+    "version",
+    "changes",
+    "key_points",
+]
 
 scalars = st.one_of(
-    st.none(), st.text(max_size=30), st.sampled_from(["2018", "2018-02", "2018-02-30", "2018-13-01", "de", "en",
-                                                       "x-y-z", "true", "NO", "1:30", "<b>", "{{ 7*7 }}", ""]),
-    st.integers(-10**6, 10**6), st.booleans(), st.dates().map(str),
+    st.none(),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "2018",
+            "2018-02",
+            "2018-02-30",
+            "2018-13-01",
+            "de",
+            "en",
+            "x-y-z",
+            "true",
+            "NO",
+            "1:30",
+            "<b>",
+            "{{ 7*7 }}",
+            "",
+        ]
+    ),
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.dates().map(str),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.sampled_from(CHAPTER_KEYS), inner,
-                                                                       max_size=4)),
-                      max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(CHAPTER_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def dump(data) -> str:
@@ -61,8 +113,10 @@ def run_build(files: dict[str, str], *formats: str) -> tuple[int, str, Path]:
 
 
 @SETTINGS
-@given(meta=st.dictionaries(st.sampled_from(META_KEYS), values, max_size=6),
-       chapter=st.dictionaries(st.sampled_from(CHAPTER_KEYS), values, max_size=6))
+@given(
+    meta=st.dictionaries(st.sampled_from(META_KEYS), values, max_size=6),
+    chapter=st.dictionaries(st.sampled_from(CHAPTER_KEYS), values, max_size=6),
+)
 def test_any_mapping_builds_or_is_a_located_user_error(meta, chapter):
     meta = {"title": "T", "language": "en", **meta} if len(meta) % 2 else meta  # half start from a valid base
     rc, err, root = run_build({"dossier.yaml": dump(meta), "01-c.yaml": dump(chapter)}, "--html")
@@ -77,21 +131,54 @@ def test_any_mapping_builds_or_is_a_located_user_error(meta, chapter):
 
 
 PIECES = list("abcxyzäöüßéñ漢字 0123456789<>&/={}%$^|") + [
-    "<script>", "</p>", "<img src=x onerror=alert(1)>", "{{ 7+7 }}", "{{ config }}", "{% raw %}", "&amp", "]]>", "<!"]
-SAFE_TEXT = st.lists(st.sampled_from(PIECES), min_size=1, max_size=30).map("".join).map(
-    lambda s: "x " + s.strip() if s.strip() else "x")  # a letter first: no Markdown block starts a field
+    "<script>",
+    "</p>",
+    "<img src=x onerror=alert(1)>",
+    "{{ 7+7 }}",
+    "{{ config }}",
+    "{% raw %}",
+    "&amp",
+    "]]>",
+    "<!",
+]
+SAFE_TEXT = (
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=30)
+    .map("".join)
+    .map(lambda s: "x " + s.strip() if s.strip() else "x")
+)  # a letter first: no Markdown block starts a field
 
 
-FIELDS = ["title", "summary", "body", "quote.text", "quote.speaker", "quote.context", "event.title",
-          "event.text", "meta.title", "meta.subtitle", "meta.publisher", "meta.authors", "meta.classification",
-          "meta.version", "meta.key_points", "key_points", "change.text", "change.version"]
+FIELDS = [
+    "title",
+    "summary",
+    "body",
+    "quote.text",
+    "quote.speaker",
+    "quote.context",
+    "event.title",
+    "event.text",
+    "meta.title",
+    "meta.subtitle",
+    "meta.publisher",
+    "meta.authors",
+    "meta.classification",
+    "meta.version",
+    "meta.key_points",
+    "key_points",
+    "change.text",
+    "change.version",
+]
 
 
 def dossier_with(field: str, text: str, *, raw_html: bool = False) -> dict[str, str]:
     meta: dict = {"title": "Dossier", "language": "en", "date": "2024-05-01", "raw_html": raw_html}
-    chapter: dict = {"title": "Chapter", "summary": "Lead", "body": "Body.\n\n[[quote:q1]]\n",
-                     "quotes": [{"id": "q1", "speaker": "Someone", "text": "Words", "context": "Somewhere"}],
-                     "events": [{"date": "2020", "title": "Event", "text": "More"}]}
+    chapter: dict = {
+        "title": "Chapter",
+        "summary": "Lead",
+        "body": "Body.\n\n[[quote:q1]]\n",
+        "quotes": [{"id": "q1", "speaker": "Someone", "text": "Words", "context": "Somewhere"}],
+        "events": [{"date": "2020", "title": "Event", "text": "More"}],
+    }
     group, _, name = field.rpartition(".")
     if group == "meta":
         meta[name] = [text] if name in ("authors", "key_points") else text
@@ -141,13 +228,48 @@ def test_any_text_in_any_field_appears_as_text_in_html_and_epub(field, text):
         assert words(text) in words(epub_text)
 
 
-HTML_BITS = st.sampled_from([
-    "<p>", "</p>", "<b>", "</b>", "<a href='https://example.org/'>", "<a href='javascript:alert(1)'>", "</a>",
-    "<img alt=x onerror=alert(1)>", "<script>", "</script>", "<iframe src='http://127.0.0.1:9/'>", "<svg onload=x>",
-    "<style>", "</style>", "<div style='background:url(file:///etc/passwd)'>", "</div>", "<br>", "<table><tr><td>",
-    "<!--", "-->", "<![CDATA[", "]]>", "<math>", "<object data=x>", "<form action=x>", "<noscript>", "&nbsp;",
-    "&", "<", ">", "\"", "'", "text", " ", "\n", "<p onclick=x>", "<a href=' jAvA\tsCrIpT:x'>", "<base href=x>",
-])
+HTML_BITS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "<a href='https://example.org/'>",
+        "<a href='javascript:alert(1)'>",
+        "</a>",
+        "<img alt=x onerror=alert(1)>",
+        "<script>",
+        "</script>",
+        "<iframe src='http://127.0.0.1:9/'>",
+        "<svg onload=x>",
+        "<style>",
+        "</style>",
+        "<div style='background:url(file:///etc/passwd)'>",
+        "</div>",
+        "<br>",
+        "<table><tr><td>",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        "]]>",
+        "<math>",
+        "<object data=x>",
+        "<form action=x>",
+        "<noscript>",
+        "&nbsp;",
+        "&",
+        "<",
+        ">",
+        '"',
+        "'",
+        "text",
+        " ",
+        "\n",
+        "<p onclick=x>",
+        "<a href=' jAvA\tsCrIpT:x'>",
+        "<base href=x>",
+    ]
+)
 
 
 @SETTINGS
@@ -188,6 +310,6 @@ def test_events_of_any_dates_and_precisions_come_out_sorted(dates, split):
     for a, b in zip(book.timeline, book.timeline[1:], strict=False):
         if a.date == b.date:
             assert int(a.title_html[5:]) < int(b.title_html[5:])  # ties keep reading order
-    timeline = html[html.index('id="timeline"'):]
+    timeline = html[html.index('id="timeline"') :]
     shown = [int(n) for n in re.findall(r"Event(\d\d)", timeline)]
     assert shown == order

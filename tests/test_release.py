@@ -39,12 +39,13 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "report"
 DISTRIBUTION = "dossier-report"
 # Not part of the source: version control, npm tools, build output, caches.
-_NOT_SOURCE = shutil.ignore_patterns(".git", "node_modules", "dist", "build", "*.egg-info", "__pycache__",
-                                     ".pytest_cache", ".report-cache", "artifacts")
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", "node_modules", "dist", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".report-cache", "artifacts"
+)
 
 # Loaded by a .pth file in the test environment, so every Python process there has it: the
 # command, the PDF engine it starts, pip's and venv's own runs do not matter (not set then).
-AUDIT_MODULE = '''
+AUDIT_MODULE = """
 import os, sys
 
 _log = os.environ.get("REPORT_OPEN_LOG")
@@ -57,7 +58,7 @@ if _log:
             os.write(_fd, (os.path.abspath(path) + "\\n").encode("utf-8", "surrogateescape"))
 
     sys.addaudithook(_hook)
-'''
+"""
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -69,10 +70,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run(args: list, *, cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    assert done.returncode == 0, (f"{' '.join(map(str, args))} exited {done.returncode}\n"
-                                  f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}")
+    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, args))} exited {done.returncode}\n"
+        f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
+    )
     return done
 
 
@@ -175,21 +177,43 @@ def styles_the_code_reads() -> set[Path]:
 
 def test_the_derived_lists_cover_what_a_build_uses():
     """The derivation itself finds the documents of every edition and the fonts in the CSS."""
-    assert {"pdf.html", "web.html", "handout.html", "epub/chapter.xhtml", "epub/nav.xhtml",
-            "epub/_head.xhtml", "chapter.html", "_macros.html", "timeline.html"} <= templates_the_code_renders()
+    assert {
+        "pdf.html",
+        "web.html",
+        "handout.html",
+        "epub/chapter.xhtml",
+        "epub/nav.xhtml",
+        "epub/_head.xhtml",
+        "chapter.html",
+        "_macros.html",
+        "timeline.html",
+    } <= templates_the_code_renders()
     names = {p.relative_to(REPO / "styles").as_posix() for p in styles_the_code_reads()}
-    assert {"print.css", "fonts.css", "web.css", "epub.css", "fonts/Inter-Bold.otf",
-            "fonts/CharisSIL-Regular.ttf"} <= names
+    assert {
+        "print.css",
+        "fonts.css",
+        "web.css",
+        "epub.css",
+        "fonts/Inter-Bold.otf",
+        "fonts/CharisSIL-Regular.ttf",
+    } <= names
 
 
 def test_the_wheel_holds_every_file_the_package_opens(dist):
-    missing = sorted(f"report/templates/{name}" for name in templates_the_code_renders()
-                     if f"report/templates/{name}" not in dist.names)
+    missing = sorted(
+        f"report/templates/{name}"
+        for name in templates_the_code_renders()
+        if f"report/templates/{name}" not in dist.names
+    )
     missing += sorted(_wheel_name(p) for p in styles_the_code_reads() if _wheel_name(p) not in dist.names)
     assert not missing, f"the wheel lacks files the code opens: {missing}"
     # and all the rest of the package: code, templates, styles (the checkout's own list)
-    shipped = [p for folder in (PACKAGE, REPO / "styles") for p in folder.rglob("*")
-               if p.is_file() and "__pycache__" not in p.parts]
+    shipped = [
+        p
+        for folder in (PACKAGE, REPO / "styles")
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     assert not sorted(_wheel_name(p) for p in shipped if _wheel_name(p) not in dist.names)
     # every shipped font has its licence beside it, and the wheel's metadata names the licences
     for font in (n for n in dist.names if n.startswith("report/styles/fonts/") and n.endswith((".ttf", ".otf"))):
@@ -231,15 +255,21 @@ def installed(dist, tmp_path_factory) -> Installed:
     _run([sys.executable, "-m", "venv", venv], cwd=base, env=_clean_env())
     python = venv / "bin" / "python"
     _run([python, "-m", "pip", "install", "-q", dist.wheel], cwd=base, env=_clean_env(), timeout=1200)
-    site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                     cwd=base, env=_clean_env()).stdout.strip())
+    site = Path(
+        _run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=base, env=_clean_env()
+        ).stdout.strip()
+    )
     (site / "_report_test_open_audit.py").write_text(AUDIT_MODULE, encoding="utf-8")
     (site / "_report_test_open_audit.pth").write_text("import _report_test_open_audit\n", encoding="utf-8")
     work = base / "user"
     work.mkdir()
     open_log = base / "opened.txt"
-    env = _clean_env(PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-                     VIRTUAL_ENV=str(venv), REPORT_OPEN_LOG=str(open_log))
+    env = _clean_env(
+        PATH=f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        VIRTUAL_ENV=str(venv),
+        REPORT_OPEN_LOG=str(open_log),
+    )
     return Installed(venv, work, env, open_log)
 
 
@@ -254,8 +284,11 @@ def test_the_installed_wheel_builds_dossiers_from_any_folder(installed, tmp_path
     version = report.__version__
 
     assert run("report", "--version").stdout.strip() == f"report {version}"
-    where = run("python", "-c", "import importlib.metadata as m, report; "
-                f"print(m.version({DISTRIBUTION!r})); print(report.__file__)").stdout.split()
+    where = run(
+        "python",
+        "-c",
+        f"import importlib.metadata as m, report; print(m.version({DISTRIBUTION!r})); print(report.__file__)",
+    ).stdout.split()
     assert where[0] == version
     assert Path(where[1]).resolve().is_relative_to(installed.venv.resolve()), where[1]
 

@@ -32,8 +32,12 @@ def test_a_second_build_elsewhere_gives_identical_bytes(default_build, tmp_path)
     env["PYTHONHASHSEED"] = "4242"
     if "SOURCE_DATE_EPOCH" in os.environ:
         env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]  # as the session build saw it
-    subprocess.run([sys.executable, "build.py", str(source), "--out", str(tmp_path / "out"), "--quiet"],
-                   cwd=REPO, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "build.py", str(source), "--out", str(tmp_path / "out"), "--quiet"],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     first, second = _outputs(default_build.out), _outputs(tmp_path / "out")
     assert set(first) == {".pdf", ".epub", ".html"}
     for suffix in first:
@@ -42,8 +46,14 @@ def test_a_second_build_elsewhere_gives_identical_bytes(default_build, tmp_path)
 
 def test_source_date_epoch_fixes_every_date(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
-    runs = [_outputs(build(EN_DOSSIER, BuildOptions(out_dir=tmp_path / f"run{n}", formats=("pdf", "epub"))).outputs[0]
-                     .path.parent) for n in (1, 2)]
+    runs = [
+        _outputs(
+            build(EN_DOSSIER, BuildOptions(out_dir=tmp_path / f"run{n}", formats=("pdf", "epub")))
+            .outputs[0]
+            .path.parent
+        )
+        for n in (1, 2)
+    ]
     assert runs[0] == runs[1]
     when = datetime.fromtimestamp(EPOCH, tz=UTC)
     epub = tmp_path / "run1" / next(p.name for p in (tmp_path / "run1").iterdir() if p.suffix == ".epub")

@@ -51,13 +51,16 @@ def test_wrong_type(minimal):
     assert ":1:8:" in message and "title: expected text, found a list" in message
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("2018-02-30", "is not a day of the calendar"),
-    ("2018-13", "has no month 13"),
-    ("18-02", "is not a date"),
-    ("Februar 2018", "is not a date"),
-    ("2018-02-03T10:00:00", "is a date and time"),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("2018-02-30", "is not a day of the calendar"),
+        ("2018-13", "has no month 13"),
+        ("18-02", "is not a date"),
+        ("Februar 2018", "is not a date"),
+        ("2018-02-03T10:00:00", "is a date and time"),
+    ],
+)
 def test_bad_dates(minimal, value, expected):
     root = minimal(**{"01-chapter.yaml": f'title: A\nbody: x\nevents:\n  - date: "{value}"\n    title: t\n'})
     message = only_error(root)
@@ -65,25 +68,35 @@ def test_bad_dates(minimal, value, expected):
 
 
 def test_unquoted_dates_are_accepted(minimal):
-    root = minimal(**{"01-chapter.yaml": "title: A\nbody: x\nevents:\n  - date: 2018-02-03\n    title: t\n"
-                                         "  - date: 2018\n    title: u\n"})
+    root = minimal(
+        **{
+            "01-chapter.yaml": "title: A\nbody: x\nevents:\n  - date: 2018-02-03\n    title: t\n"
+            "  - date: 2018\n    title: u\n"
+        }
+    )
     assert errors_of(root) == []
 
 
 def test_duplicate_quote_id_names_both_places(make_dossier):
-    root = make_dossier({
-        "dossier.yaml": "title: T\nlanguage: en\n",
-        "01-a.yaml": "title: A\nbody: x\nquotes:\n  - id: q1\n    speaker: S\n    text: one\n",
-        "02-b.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n    text: two\n",
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: T\nlanguage: en\n",
+            "01-a.yaml": "title: A\nbody: x\nquotes:\n  - id: q1\n    speaker: S\n    text: one\n",
+            "02-b.yaml": "title: B\nbody: y\nquotes:\n  - id: q1\n    speaker: S\n    text: two\n",
+        }
+    )
     message = only_error(root)
     assert message.startswith(f"{root / '02-b.yaml'}:4:9:")
     assert "quote id 'q1' is used twice" in message and "01-a.yaml:4:9" in message
 
 
 def test_dangling_quote_reference_names_the_body_line(minimal):
-    root = minimal(**{"01-chapter.yaml": "title: A\nbody: |\n  First.\n\n  [[quote:nope]]\nquotes:\n"
-                                         "  - id: yes\n    speaker: S\n    text: t\n"})
+    root = minimal(
+        **{
+            "01-chapter.yaml": "title: A\nbody: |\n  First.\n\n  [[quote:nope]]\nquotes:\n"
+            "  - id: yes\n    speaker: S\n    text: t\n"
+        }
+    )
     message = only_error(root)
     assert f"{root / '01-chapter.yaml'}:5:" in message and "[[quote:nope]] names no quote" in message
 
@@ -126,12 +139,14 @@ def test_cli_exits_1_and_writes_nothing_on_error(minimal, tmp_path, capsys):
 
 
 def test_check_lists_body_errors_beside_errors_of_other_files(make_dossier):
-    root = make_dossier({
-        "dossier.yaml": "title: T\nlanguage: en\n",
-        "01-a.yaml": "title: A\nbody: |\n  Text.\n\n  [[quote:missing]]\n",
-        "02-b.yaml": "title: B\nbody: y\ntilte: oops\nquotes:\n  - id: kept\n    speaker: S\n    text: t\n",
-        "03-c.yaml": "title: C\nbody: |\n  [[quote:kept]]\n",
-    })
+    root = make_dossier(
+        {
+            "dossier.yaml": "title: T\nlanguage: en\n",
+            "01-a.yaml": "title: A\nbody: |\n  Text.\n\n  [[quote:missing]]\n",
+            "02-b.yaml": "title: B\nbody: y\ntilte: oops\nquotes:\n  - id: kept\n    speaker: S\n    text: t\n",
+            "03-c.yaml": "title: C\nbody: |\n  [[quote:kept]]\n",
+        }
+    )
     found = errors_of(root)
     assert any("01-a.yaml:5:" in e and "[[quote:missing]] names no quote" in e for e in found), found
     assert any("02-b.yaml:3:1:" in e and "unknown key 'tilte'" in e for e in found), found

@@ -27,7 +27,10 @@ class Watcher:
     def __init__(self, root: Path, out: Path):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "report", "watch", str(root), "--port", "0", "--out", str(out)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.stderr: list[str] = []

@@ -54,14 +54,15 @@ def test_html_edition_renders_cleanly(browser, request, tmp_path, which, scheme,
         # nothing wider than the screen: no sideways scrolling on a phone
         assert opened.js("document.documentElement.scrollWidth <= window.innerWidth")
         background = opened.js("getComputedStyle(document.documentElement).backgroundColor")
-        red, green, blue = (int(x) for x in background[background.index("(") + 1:-1].split(",")[:3])
+        red, green, blue = (int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3])
         luminance = (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
         assert (luminance < 0.2) if scheme == "dark" else (luminance > 0.9), background
         # the stylesheet arrives intact (quotes not turned into entities): fonts and timeline dots
         assert opened.js("document.querySelector('style').textContent.includes('&#34;')") is False
         assert "Charis SIL" in opened.js("getComputedStyle(document.documentElement).fontFamily")
-        assert opened.js("getComputedStyle(document.querySelector('.timeline-list li.event'), '::before').content") \
-            == '""'
+        assert (
+            opened.js("getComputedStyle(document.querySelector('.timeline-list li.event'), '::before').content") == '""'
+        )
         back_to_toc = opened.js("getComputedStyle(document.querySelector('.to-toc')).display")
         assert (back_to_toc == "none") == (size == "desktop")
     finally:
@@ -85,7 +86,9 @@ def test_every_internal_link_resolves_and_the_toc_stays_in_view(browser, request
             link.click()
             opened.page.wait_for_function(
                 "id => { const r = document.getElementById(id).getBoundingClientRect();"
-                " return r.top >= -2 && r.top < window.innerHeight; }", arg=target)
+                " return r.top >= -2 && r.top < window.innerHeight; }",
+                arg=target,
+            )
         # the table of contents is sticky: still on screen at the end of the page
         opened.page.locator("#toc a[href='#imprint']").click()
         opened.page.wait_for_function("window.scrollY > 2000")
@@ -102,10 +105,12 @@ def test_watch_reloads_the_open_page_by_itself(browser, minimal, tmp_path):
     try:
         opened = Opened(browser, watcher.url, PHONE)
         assert "Some text." in opened.page.inner_text("main")
-        (root / "01-chapter.yaml").write_text("title: A chapter\nbody: |\n  Seen without reloading by hand.\n",
-                                              encoding="utf-8")
-        opened.page.wait_for_function("document.body.innerText.includes('Seen without reloading by hand.')",
-                                      timeout=60_000)
+        (root / "01-chapter.yaml").write_text(
+            "title: A chapter\nbody: |\n  Seen without reloading by hand.\n", encoding="utf-8"
+        )
+        opened.page.wait_for_function(
+            "document.body.innerText.includes('Seen without reloading by hand.')", timeout=60_000
+        )
         (root / "01-chapter.yaml").write_text("title: A chapter\nbody: [unclosed\n", encoding="utf-8")
         overlay = opened.page.locator("#report-error-overlay")
         overlay.wait_for(state="visible", timeout=60_000)

@@ -22,10 +22,8 @@ class Appendix:
 
 
 APPENDICES: tuple[Appendix, ...] = (
-    Appendix("timeline", "timeline.html", "timeline", "text/timeline.xhtml",
-             handout_template="handout_timeline.html"),
+    Appendix("timeline", "timeline.html", "timeline", "text/timeline.xhtml", handout_template="handout_timeline.html"),
     Appendix("quote-index", "quote_index.html", "quote_index", "text/quote-index.xhtml", landmark="index"),
-    Appendix("sources", "sources.html", "sources", "text/sources.xhtml", landmark="bibliography",
-             only_with="sources"),
+    Appendix("sources", "sources.html", "sources", "text/sources.xhtml", landmark="bibliography", only_with="sources"),
     Appendix("imprint", "imprint.html", "imprint", "text/imprint.xhtml"),
 )

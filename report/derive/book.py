@@ -212,20 +212,32 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     """Build the Book; report located errors (dangling quotes, bad images) to ``collector``."""
     meta = dossier.meta
     language = Language(meta.language)
-    markdown = make_markdown(language.quotes, raw_html=meta.raw_html,
-                             straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"))
+    markdown = make_markdown(
+        language.quotes, raw_html=meta.raw_html, straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore")
+    )
     # a quotation stands inside the language's primary marks: a quotation inside it takes the secondary ones
     marks = language.quotes
-    quoted = make_markdown((marks[2], marks[3], marks[0], marks[1]), raw_html=meta.raw_html,
-                           straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"))
+    quoted = make_markdown(
+        (marks[2], marks[3], marks[0], marks[1]),
+        raw_html=meta.raw_html,
+        straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"),
+    )
     if language.table is None:
-        collector.warning(dossier.meta_doc.locate(("language",)), f"report has no table for language "
-                          f"'{meta.language}': the editions use English words (tables: "
-                          f"{', '.join(available_tags())})", field="language", code="language-without-table")
+        collector.warning(
+            dossier.meta_doc.locate(("language",)),
+            f"report has no table for language "
+            f"'{meta.language}': the editions use English words (tables: "
+            f"{', '.join(available_tags())})",
+            field="language",
+            code="language-without-table",
+        )
     # before layout: a character no font can draw would print as an empty box
-    font_plan = check_coverage(source_fields([dossier.meta_doc] + [c.doc for c in dossier.chapters])
-                               + language_fields(language, dossier.meta_doc.locate(("language",))),
-                               language, collector)
+    font_plan = check_coverage(
+        source_fields([dossier.meta_doc] + [c.doc for c in dossier.chapters])
+        + language_fields(language, dossier.meta_doc.locate(("language",))),
+        language,
+        collector,
+    )
     images: dict[Path, Image] = {}
 
     def fmt(value: PartialDate | None) -> str:
@@ -243,42 +255,64 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         for ref in parsed.quote_refs:
             where = Location(loaded.path, first_line + ref.line, 1)
             if ref.quote_id not in quote_ids:
-                collector.error(where, f"[[quote:{ref.quote_id}]] names no quote of the dossier", field="body",
-                                hint=_hint(ref.quote_id, quote_ids))
+                collector.error(
+                    where,
+                    f"[[quote:{ref.quote_id}]] names no quote of the dossier",
+                    field="body",
+                    hint=_hint(ref.quote_id, quote_ids),
+                )
             elif ref.quote_id in placed_ids or ref.quote_id in seen_here:
                 collector.error(where, f"quote '{ref.quote_id}' is placed twice", field="body")
             seen_here.add(ref.quote_id)
         placed_ids |= seen_here
         note_refs = sorted(note_blocks(parsed, chapter_anchor(loaded)), key=lambda block: block.line)
         if len(note_refs) > MAX_FOOTNOTES_PER_CHAPTER:
-            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
-                            f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
-                            "a chapter (this is the first one over it)", field="body")
+            collector.error(
+                Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES_PER_CHAPTER].line, 1),
+                f"the chapter has {len(note_refs):,} footnotes; the limit is {MAX_FOOTNOTES_PER_CHAPTER} "
+                "a chapter (this is the first one over it)",
+                field="body",
+            )
         elif footnotes_so_far <= MAX_FOOTNOTES < footnotes_so_far + len(note_refs):
-            collector.error(Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES - footnotes_so_far].line, 1),
-                            f"the dossier has more than {MAX_FOOTNOTES:,} footnotes, the limit for a whole "
-                            "dossier (this is the first one over it)", field="body")
+            collector.error(
+                Location(loaded.path, first_line + note_refs[MAX_FOOTNOTES - footnotes_so_far].line, 1),
+                f"the dossier has more than {MAX_FOOTNOTES:,} footnotes, the limit for a whole "
+                "dossier (this is the first one over it)",
+                field="body",
+            )
         footnotes_so_far += len(note_refs)
         for line in parsed.too_deep:
-            collector.error(Location(loaded.path, first_line + line, 1),
-                            f"lists and block quotes nest more than {MAX_NESTING} levels deep here; the limit "
-                            f"keeps every line of the body in every edition", field="body")
+            collector.error(
+                Location(loaded.path, first_line + line, 1),
+                f"lists and block quotes nest more than {MAX_NESTING} levels deep here; the limit "
+                f"keeps every line of the body in every edition",
+                field="body",
+            )
         for line, columns in parsed.too_wide:
-            collector.error(Location(loaded.path, first_line + line, 1),
-                            f"this table has {columns:,} columns; the limit is {MAX_TABLE_COLUMNS}", field="body")
+            collector.error(
+                Location(loaded.path, first_line + line, 1),
+                f"this table has {columns:,} columns; the limit is {MAX_TABLE_COLUMNS}",
+                field="body",
+            )
         for image in parsed.images:
             where = Location(loaded.path, first_line + image.line, 1)
             checked = _check_image(dossier.root, image.src, where, collector)
             if not image.alt:
-                collector.error(where, f"image '{image.src}' has no alt text: describe it for readers who "
-                                "cannot see it (![description](file))", field="body")
+                collector.error(
+                    where,
+                    f"image '{image.src}' has no alt text: describe it for readers who "
+                    "cannot see it (![description](file))",
+                    field="body",
+                )
             if checked:
                 images.setdefault(checked.source, checked)
         for link in parsed.links:
             if not safe_link(link.src):
-                collector.error(Location(loaded.path, first_line + link.line, 1),
-                                f"link '{link.src[:80]}' is not allowed: use #anchors, http(s), mailto or "
-                                "relative links", field="body")
+                collector.error(
+                    Location(loaded.path, first_line + link.line, 1),
+                    f"link '{link.src[:80]}' is not allowed: use #anchors, http(s), mailto or relative links",
+                    field="body",
+                )
         for raw in parsed.raw_html:
             where = Location(loaded.path, first_line + raw.line, 1)
             for finding in inspect(raw.html):
@@ -293,8 +327,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
 
     cover = None
     if meta.cover:
-        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector,
-                             field="cover")
+        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector, field="cover")
     if collector.errors:
         return None
 
@@ -304,6 +337,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
                 return f"../{image.epub_name}"
             if edition == "html":
                 import base64
+
                 return f"data:{image.media_type};base64,{base64.b64encode(image.data).decode()}"
             return image.source.as_uri()
 
@@ -319,6 +353,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             except (OSError, RuntimeError, ValueError):
                 return ""
             return address(image) if image else ""
+
         return url
 
     chapters: list[ChapterView] = []
@@ -332,95 +367,151 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         placed_here = {ref.quote_id for ref in parsed.quote_refs}
         for quote in model.quotes:
             quotes[quote.id] = QuoteView(
-                id=quote.id, anchor=f"q-{quote.id}", speakers=tuple(quote.speaker),
-                text_html=quoted.inline(quote.text), text_plain=quoted.plain(quote.text),
-                date=quote.date, date_label=fmt(quote.date), context_html=markdown.inline(quote.context),
-                chapter_anchor=anchor, placed=quote.id in placed_here, source=cited.quote_sources.get(quote.id),
+                id=quote.id,
+                anchor=f"q-{quote.id}",
+                speakers=tuple(quote.speaker),
+                text_html=quoted.inline(quote.text),
+                text_plain=quoted.plain(quote.text),
+                date=quote.date,
+                date_label=fmt(quote.date),
+                context_html=markdown.inline(quote.context),
+                chapter_anchor=anchor,
+                placed=quote.id in placed_here,
+                source=cited.quote_sources.get(quote.id),
             )
         for index, quote in enumerate(model.quotes):
             if quote.id not in placed_ids:
-                collector.warning(loaded.doc.locate(("quotes", index, "id")),
-                                  f"quote '{quote.id}' is not placed in any body; it follows the chapter's text",
-                                  field=f"quotes[{index}]", code="unplaced-quote")
+                collector.warning(
+                    loaded.doc.locate(("quotes", index, "id")),
+                    f"quote '{quote.id}' is not placed in any body; it follows the chapter's text",
+                    field=f"quotes[{index}]",
+                    code="unplaced-quote",
+                )
         chapter_events = []
         for index, event in enumerate(model.events):
             order += 1
             if not event.text:
-                collector.warning(loaded.doc.locate(("events", index)), "event has no text", field=f"events[{index}]",
-                                  code="event-without-text")
+                collector.warning(
+                    loaded.doc.locate(("events", index)),
+                    "event has no text",
+                    field=f"events[{index}]",
+                    code="event-without-text",
+                )
             event_anchor = event.id or f"ev-{loaded.anchor}-{index + 1}"
-            chapter_events.append(EventView(
-                anchor=event_anchor, date=event.date, date_label=fmt(event.date),
-                date_in_year=language.format_date_in_year(event.date),
-                title_html=markdown.inline(event.title), text_html=markdown.inline(event.text),
-                chapter_anchor=anchor, chapter_title=title_plain, order=order,
-                source=cited.event_sources.get((loaded.anchor, index)),
-            ))
+            chapter_events.append(
+                EventView(
+                    anchor=event_anchor,
+                    date=event.date,
+                    date_label=fmt(event.date),
+                    date_in_year=language.format_date_in_year(event.date),
+                    title_html=markdown.inline(event.title),
+                    text_html=markdown.inline(event.text),
+                    chapter_anchor=anchor,
+                    chapter_title=title_plain,
+                    order=order,
+                    source=cited.event_sources.get((loaded.anchor, index)),
+                )
+            )
         events.extend(chapter_events)
         expected = [Expected(f"{anchor}-title", "chapter title", loaded.doc.locate(("title",)))]
         first_line = loaded.body_line()
         for block in [*parsed.blocks, *note_blocks(parsed, anchor)]:
             if block.kind == "html_block":
                 continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
-            what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(block.kind,
-                                                                                     block.kind.replace("_", " "))
+            what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(
+                block.kind, block.kind.replace("_", " ")
+            )
             call = "-fnref".join(block.anchor.rsplit("-fn", 1)) if block.kind == "footnote" else ""
             expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1), call))
-        expected += [Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
-                     for index, quote in enumerate(model.quotes)]
+        expected += [
+            Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
+            for index, quote in enumerate(model.quotes)
+        ]
         if model.summary:
             expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
         if model.key_points:
             expected.append(Expected(f"{anchor}-key-points", "key points", loaded.doc.locate(("key_points",))))
-        expected += [Expected(f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline",
-                              loaded.doc.locate(("events", index)))
-                     for index, view in enumerate(chapter_events)]
+        expected += [
+            Expected(
+                f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline", loaded.doc.locate(("events", index))
+            )
+            for index, view in enumerate(chapter_events)
+        ]
         bodies = {}
         notes = {}
         for edition in EDITIONS:
             bodies[edition], notes[edition] = markdown.render_body(
-                parsed, anchor, edition, image_url_for(edition), cited.citations,
-                _source_href(edition))
+                parsed, anchor, edition, image_url_for(edition), cited.citations, _source_href(edition)
+            )
         if meta.raw_html and parsed.raw_html:
             depth = max(element_depth(part.html) for part in bodies["html"])
             if depth > MAX_ELEMENT_DEPTH:
-                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
-                                f"raw HTML nests elements {depth} deep in this chapter; the limit is "
-                                f"{MAX_ELEMENT_DEPTH}", field="body")
+                collector.error(
+                    Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                    f"raw HTML nests elements {depth} deep in this chapter; the limit is {MAX_ELEMENT_DEPTH}",
+                    field="body",
+                )
             columns = max(table_columns(part.html) for part in bodies["html"])
             if columns > MAX_TABLE_COLUMNS and not parsed.too_wide:
-                collector.error(Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
-                                f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is "
-                                f"{MAX_TABLE_COLUMNS}", field="body")
-        chapters.append(ChapterView(
-            anchor=anchor, number=number, file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
-            title_html=markdown.inline(model.title), title_plain=title_plain,
-            summary_html=markdown.inline(model.summary),
-            key_points=tuple(markdown.inline(point) for point in model.key_points), body=bodies, footnotes=notes,
-            quotes=quotes,
-            unplaced=tuple(q for q in quotes.values() if not q.placed), events=tuple(chapter_events),
-            source_path=loaded.path, expected=tuple(expected),
-        ))
+                collector.error(
+                    Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                    f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is {MAX_TABLE_COLUMNS}",
+                    field="body",
+                )
+        chapters.append(
+            ChapterView(
+                anchor=anchor,
+                number=number,
+                file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
+                title_html=markdown.inline(model.title),
+                title_plain=title_plain,
+                summary_html=markdown.inline(model.summary),
+                key_points=tuple(markdown.inline(point) for point in model.key_points),
+                body=bodies,
+                footnotes=notes,
+                quotes=quotes,
+                unplaced=tuple(q for q in quotes.values() if not q.placed),
+                events=tuple(chapter_events),
+                source_path=loaded.path,
+                expected=tuple(expected),
+            )
+        )
 
     timeline = tuple(sorted(events, key=lambda e: (e.date, e.order)))
     source = None
     if meta.source is not None and (meta.source.title or meta.source.publisher or meta.source.url):
-        source = SourceView(title=markdown.plain(meta.source.title), publisher=meta.source.publisher or "",
-                            url=meta.source.url or "")
+        source = SourceView(
+            title=markdown.plain(meta.source.title), publisher=meta.source.publisher or "", url=meta.source.url or ""
+        )
     return Book(
-        root=dossier.root, language=language, title_html=markdown.inline(meta.title),
-        title=markdown.plain(meta.title), subtitle=markdown.plain(meta.subtitle),
-        authors=tuple(meta.authors), publisher=meta.publisher or "", date=meta.date,
-        description=markdown.plain(meta.description), identifier=meta.stable_identifier(),
+        root=dossier.root,
+        language=language,
+        title_html=markdown.inline(meta.title),
+        title=markdown.plain(meta.title),
+        subtitle=markdown.plain(meta.subtitle),
+        authors=tuple(meta.authors),
+        publisher=meta.publisher or "",
+        date=meta.date,
+        description=markdown.plain(meta.description),
+        identifier=meta.stable_identifier(),
         source=source,
-        cover=cover, chapters=tuple(chapters), timeline=timeline,
-        quote_index=_quote_index(chapters, language, meta.sort_as), images=tuple(images.values()), fonts=font_plan,
-        layout=meta.layout, classification=meta.classification or "", draft=meta.status == "draft",
+        cover=cover,
+        chapters=tuple(chapters),
+        timeline=timeline,
+        quote_index=_quote_index(chapters, language, meta.sort_as),
+        images=tuple(images.values()),
+        fonts=font_plan,
+        layout=meta.layout,
+        classification=meta.classification or "",
+        draft=meta.status == "draft",
         version=meta.version or "",
-        changes=tuple(ChangeView(c.date, language.format_full_date(c.date), c.version or "",
-                                 markdown.inline(c.text)) for c in meta.changes),
+        changes=tuple(
+            ChangeView(c.date, language.format_full_date(c.date), c.version or "", markdown.inline(c.text))
+            for c in meta.changes
+        ),
         key_points=tuple(markdown.inline(point) for point in meta.key_points),
-        sources=cited.sources, citation_class=cited.citation_class,
+        sources=cited.sources,
+        citation_class=cited.citation_class,
         appendices=tuple(a for a in APPENDICES if not a.only_with or getattr(cited, a.only_with)),
     )
 
@@ -438,8 +529,9 @@ def chapter_anchor(loaded: LoadedChapter) -> str:
     return f"ch-{loaded.anchor}"
 
 
-def _quote_index(chapters: list[ChapterView], language: Language,
-                 sort_as: dict[str, str] | None = None) -> tuple[SpeakerGroup, ...]:
+def _quote_index(
+    chapters: list[ChapterView], language: Language, sort_as: dict[str, str] | None = None
+) -> tuple[SpeakerGroup, ...]:
     by_speaker: dict[str, list[IndexEntry]] = {}
     for chapter in chapters:
         for quote in chapter.quotes.values():
@@ -448,8 +540,9 @@ def _quote_index(chapters: list[ChapterView], language: Language,
                 by_speaker.setdefault(speaker, []).append(IndexEntry(quote, _first_words(quote.text_plain), others))
     groups = []
     readings = sort_as or {}
-    for number, speaker in enumerate(sorted(by_speaker, key=lambda s: language.sort_key(readings.get(s) or s)),
-                                     start=1):
+    for number, speaker in enumerate(
+        sorted(by_speaker, key=lambda s: language.sort_key(readings.get(s) or s)), start=1
+    ):
         entries = by_speaker[speaker]  # reading order within a speaker
         groups.append(SpeakerGroup(speaker, f"speaker-{number}", tuple(entries)))
     return tuple(groups)
@@ -473,13 +566,15 @@ def _is_url(src: str) -> bool:
     return "://" in src or bool(re.match(r"^\s*[a-z][a-z0-9+.-]*:", src, re.IGNORECASE))
 
 
-def _check_image(root: Path, src: str, where: Location, collector: Collector, *,
-                 field: str = "body") -> Image | None:
+def _check_image(root: Path, src: str, where: Location, collector: Collector, *, field: str = "body") -> Image | None:
     """A real PNG, JPEG or GIF file inside the dossier folder, of bounded size; else a located error."""
     shown = src[:80]
     if _is_url(src) or src.startswith("//"):
-        collector.error(where, f"image '{shown}' is a URL; images must be files in the dossier folder "
-                        "(nothing is fetched from a network)", field=field)
+        collector.error(
+            where,
+            f"image '{shown}' is a URL; images must be files in the dossier folder (nothing is fetched from a network)",
+            field=field,
+        )
         return None
     name = unquote(src)  # Markdown percent-encodes spaces and non-ASCII letters
     if not name.strip() or "\0" in name:

@@ -22,8 +22,14 @@ from .sanitize import safe_link, sanitize
 
 EDITIONS = ("pdf", "epub", "html")
 _QUOTE_PLACEHOLDER = re.compile(r"^\[\[quote:([^\]\s]*)\]\]$")
-_BLOCK_OPEN = {"paragraph_open", "heading_open", "bullet_list_open", "ordered_list_open",
-               "blockquote_open", "table_open"}
+_BLOCK_OPEN = {
+    "paragraph_open",
+    "heading_open",
+    "bullet_list_open",
+    "ordered_list_open",
+    "blockquote_open",
+    "table_open",
+}
 _BLOCK_LEAF = {"fence", "code_block", "hr", "html_block"}
 _CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
 # Lists and block quotes may nest this deep (a list inside a list counts one level). The
@@ -107,11 +113,22 @@ class Markdown:
     """A configured Markdown parser for one dossier language."""
 
     def __init__(self, quotes, *, raw_html: bool = False):
-        self.md = MarkdownIt(
-            "commonmark",
-            {"html": raw_html, "typographer": True, "quotes": quotes, "xhtmlOut": True, "linkify": False,
-             "maxNesting": _PARSER_NESTING},
-        ).enable(["replacements", "smartquotes", "table", "strikethrough"]).use(footnote_plugin).use(citation_plugin)
+        self.md = (
+            MarkdownIt(
+                "commonmark",
+                {
+                    "html": raw_html,
+                    "typographer": True,
+                    "quotes": quotes,
+                    "xhtmlOut": True,
+                    "linkify": False,
+                    "maxNesting": _PARSER_NESTING,
+                },
+            )
+            .enable(["replacements", "smartquotes", "table", "strikethrough"])
+            .use(footnote_plugin)
+            .use(citation_plugin)
+        )
         # Every link and image becomes a token, so a body's bad address is a located error (book.py)
         # instead of silent text; the render rules below still drop what is not safe.
         self.md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -176,9 +193,13 @@ class Markdown:
                 heading_depth = level
                 token.tag = f"h{level}"
                 main[index + 2].tag = f"h{level}"
-            if (token.type == "paragraph_open" and token.level == 0 and index + 2 < len(main)
-                    and main[index + 1].type == "inline"
-                    and (match := _QUOTE_PLACEHOLDER.match(main[index + 1].content.strip()))):
+            if (
+                token.type == "paragraph_open"
+                and token.level == 0
+                and index + 2 < len(main)
+                and main[index + 1].type == "inline"
+                and (match := _QUOTE_PLACEHOLDER.match(main[index + 1].content.strip()))
+            ):
                 line = token.map[0] if token.map else 0
                 parsed.quote_refs.append(QuoteRef(match.group(1), line))
                 placeholder = Token("quote_placeholder", "", 0)
@@ -189,8 +210,11 @@ class Markdown:
             if token.level == 0 and (token.type in _BLOCK_OPEN or token.type in _BLOCK_LEAF):
                 block_number += 1
                 token.attrSet("id", f"{anchor}-b{block_number}")
-                parsed.blocks.append(BlockRef(f"{anchor}-b{block_number}", token.map[0] if token.map else 0,
-                                              token.type.removesuffix("_open")))
+                parsed.blocks.append(
+                    BlockRef(
+                        f"{anchor}-b{block_number}", token.map[0] if token.map else 0, token.type.removesuffix("_open")
+                    )
+                )
             if token.type == "inline":
                 self._collect_images(token, parsed, anchor)
                 self._collect_citations(token, parsed, anchor, in_footnote=False)
@@ -217,8 +241,11 @@ class Markdown:
             number = len(parsed.citations) + 1
             child.meta["anchor"] = f"{anchor}-cite{number}"
             line = (token.map[0] if token.map else 0) + token.content.count("\n", 0, child.meta["offset"])
-            parsed.citations.append(CitationRef(child.meta["anchor"], child.meta["items"], child.meta["in_text"],
-                                                child.content, line, in_footnote))
+            parsed.citations.append(
+                CitationRef(
+                    child.meta["anchor"], child.meta["items"], child.meta["in_text"], child.content, line, in_footnote
+                )
+            )
 
     @staticmethod
     def citations_as_notes(parsed: ParsedBody, anchors: dict[str, str]) -> None:
@@ -262,18 +289,29 @@ class Markdown:
                 child.attrSet("id", image_id)
                 parsed.blocks.append(BlockRef(image_id, token.map[0] if token.map else 0, "image"))
                 alt = "".join(c.content for c in child.children or [])
-                parsed.images.append(ImageRef(str(child.attrGet("src") or ""), alt.strip(),
-                                              token.map[0] if token.map else 0))
+                parsed.images.append(
+                    ImageRef(str(child.attrGet("src") or ""), alt.strip(), token.map[0] if token.map else 0)
+                )
 
-    def render_body(self, parsed: ParsedBody, anchor: str, edition: str, image_url: Callable[[str], str],
-                    citations: dict[str, CitationHtml] | None = None,
-                    source_href: Callable[[str], str] | None = None,
-                    ) -> tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]:
+    def render_body(
+        self,
+        parsed: ParsedBody,
+        anchor: str,
+        edition: str,
+        image_url: Callable[[str], str],
+        citations: dict[str, CitationHtml] | None = None,
+        source_href: Callable[[str], str] | None = None,
+    ) -> tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]:
         """Render a parsed body for one edition: body parts and the chapter's footnotes."""
         numbers = {fid: n for n, fid in enumerate(_note_order(parsed), start=1)}
         footnotes: list[Footnote] = []
-        env = {"edition": edition, "anchor": anchor, "image_url": image_url, "citations": citations or {},
-               "source_href": source_href or (lambda source_anchor: f"#{source_anchor}")}
+        env = {
+            "edition": edition,
+            "anchor": anchor,
+            "image_url": image_url,
+            "citations": citations or {},
+            "source_href": source_href or (lambda source_anchor: f"#{source_anchor}"),
+        }
         for fid in numbers:  # in the order of their calls
             tokens = parsed.footnote_tokens[fid]
             number = numbers[fid]
@@ -288,15 +326,19 @@ class Markdown:
         for token in parsed.tokens:
             if token.type == "quote_placeholder":
                 if run:
-                    parts.append(BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env),
-                                                           anchor, image_url)))
+                    parts.append(
+                        BodyPart(
+                            html=self._clean(self.md.renderer.render(run, self.md.options, env), anchor, image_url)
+                        )
+                    )
                     run = []
                 parts.append(BodyPart(quote_id=token.meta["quote_id"]))
             else:
                 run.append(token)
         if run:
-            parts.append(BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env),
-                                                   anchor, image_url)))
+            parts.append(
+                BodyPart(html=self._clean(self.md.renderer.render(run, self.md.options, env), anchor, image_url))
+            )
         return tuple(parts), tuple(footnotes)
 
 
@@ -305,8 +347,11 @@ def _note_order(parsed: ParsedBody) -> list[int]:
     order: list[int] = []
     for token in parsed.tokens:
         for child in token.children or []:
-            if child.type == "footnote_ref" and child.meta["id"] in parsed.footnote_tokens \
-                    and child.meta["id"] not in order:
+            if (
+                child.type == "footnote_ref"
+                and child.meta["id"] in parsed.footnote_tokens
+                and child.meta["id"] not in order
+            ):
                 order.append(child.meta["id"])
     return order + [fid for fid in sorted(parsed.footnote_tokens) if fid not in order]
 
@@ -316,8 +361,11 @@ def note_blocks(parsed: ParsedBody, anchor: str) -> list[BlockRef]:
 
     Only notes written in the body: a note a citation style made has no line of its own.
     """
-    return [BlockRef(f"{anchor}-fn{number}", parsed.note_lines[fid], "footnote")
-            for number, fid in enumerate(_note_order(parsed), start=1) if fid in parsed.note_lines]
+    return [
+        BlockRef(f"{anchor}-fn{number}", parsed.note_lines[fid], "footnote")
+        for number, fid in enumerate(_note_order(parsed), start=1)
+        if fid in parsed.note_lines
+    ]
 
 
 def _too_deep(tokens: list[Token]) -> list[int]:
@@ -362,8 +410,7 @@ def _footnote_ref(self, tokens, idx, options, env):
         out = f'<span id="{ref_id}"></span><span class="footnote" id="{note.anchor}">{text}</span>'
     else:
         epub_type = ' epub:type="noteref"' if env["edition"] == "epub" else ""
-        out = (f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>'
-               f"{note.number}</a>")
+        out = f'<a class="noteref" href="#{note.anchor}" id="{ref_id}" role="doc-noteref"{epub_type}>{note.number}</a>'
     cite_anchor = token.meta.get("cite_anchor")
     if cite_anchor:  # a citation of a note style: the sources appendix links back to this call
         return f'<span class="citation" id="{cite_anchor}">{out}</span>'
@@ -448,4 +495,5 @@ def _straight_quotes_rule(opening: str, closing: str):
                     else:
                         pieces.append(char)
                 child.content = "".join(pieces)
+
     return rule

@@ -17,17 +17,89 @@ from html.parser import HTMLParser
 
 import nh3
 
-TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "dfn",
-    "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
-    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var", "wbr",
-})
+TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "var",
+        "wbr",
+    }
+)
 # Removed with everything inside them, not just the tags.
-CONTENT_REMOVED = frozenset({
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript", "noembed",
-    "template", "svg", "math", "textarea", "select", "title", "xmp", "canvas", "audio", "video",
-})
+CONTENT_REMOVED = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "noscript",
+        "noembed",
+        "template",
+        "svg",
+        "math",
+        "textarea",
+        "select",
+        "title",
+        "xmp",
+        "canvas",
+        "audio",
+        "video",
+    }
+)
 _GENERIC = {"id", "class", "title", "lang", "dir", "role"}
 ATTRIBUTES = {
     "*": _GENERIC,
@@ -77,8 +149,13 @@ def sanitize(fragment: str, *, image_url: Callable[[str], str | None] | None = N
         return value
 
     cleaned = nh3.clean(
-        fragment, tags=set(TAGS), clean_content_tags=set(CONTENT_REMOVED), attributes=ATTRIBUTES,
-        attribute_filter=keep, strip_comments=True, link_rel=None,
+        fragment,
+        tags=set(TAGS),
+        clean_content_tags=set(CONTENT_REMOVED),
+        attributes=ATTRIBUTES,
+        attribute_filter=keep,
+        strip_comments=True,
+        link_rel=None,
         # the filter above decides about URLs; these only let its choices through
         url_schemes={"http", "https", "mailto", "file", "data"},
     )
@@ -152,14 +229,25 @@ class _Scanner(HTMLParser):
             elif name not in allowed or name == "id":
                 self.findings.append(RawFinding(f"raw HTML attribute {name}= on <{tag}> is removed"))
             elif name == "href" and not safe_link(value):
-                self.findings.append(RawFinding(f"raw HTML link '{value[:60]}' is removed: only #anchors, "
-                                                "http(s), mailto and relative links are kept"))
+                self.findings.append(
+                    RawFinding(
+                        f"raw HTML link '{value[:60]}' is removed: only #anchors, "
+                        "http(s), mailto and relative links are kept"
+                    )
+                )
             elif name in SPAN_LIMITS and (capped := _capped_span(name, value)) != value.strip():
-                self.findings.append(RawFinding(
-                    f"raw HTML {name}={value[:20]!r} on <{tag}> is not a whole number from 1 to "
-                    f"{SPAN_LIMITS[name]}: " + (f"it is set to {capped}" if capped else "it is removed")))
+                self.findings.append(
+                    RawFinding(
+                        f"raw HTML {name}={value[:20]!r} on <{tag}> is not a whole number from 1 to "
+                        f"{SPAN_LIMITS[name]}: " + (f"it is set to {capped}" if capped else "it is removed")
+                    )
+                )
             elif name == "style":
-                self.findings.append(RawFinding("raw HTML style= is removed (only text-align on table cells "
-                                                "is kept); style the dossier with CSS"))
+                self.findings.append(
+                    RawFinding(
+                        "raw HTML style= is removed (only text-align on table cells "
+                        "is kept); style the dossier with CSS"
+                    )
+                )
 
     handle_startendtag = handle_starttag

@@ -101,8 +101,15 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     if meta is None or meta_doc is None:
         return None
     sources = load_sources(root, meta, meta_doc, collector)
-    return LoadedDossier(root, meta, meta_doc, tuple(chapters), partial=bool(collector.errors),
-                         unvalidated_quote_ids=frozenset(unvalidated), sources=sources)
+    return LoadedDossier(
+        root,
+        meta,
+        meta_doc,
+        tuple(chapters),
+        partial=bool(collector.errors),
+        unvalidated_quote_ids=frozenset(unvalidated),
+        sources=sources,
+    )
 
 
 def _raw_quote_ids(doc: YamlDocument) -> set[str]:
@@ -113,12 +120,16 @@ def _raw_quote_ids(doc: YamlDocument) -> set[str]:
     return {q["id"] for q in quotes if isinstance(q, dict) and isinstance(q.get("id"), str)}
 
 
-def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None,
-                   collector: Collector) -> list[Path]:
+def _chapter_files(
+    root: Path, meta: DossierMeta | None, meta_doc: YamlDocument | None, collector: Collector
+) -> list[Path]:
     if meta is not None and meta.chapters is not None:
         if len(meta.chapters) > MAX_CHAPTERS:  # the same limit as for chapter files found in the folder
-            collector.error(meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
-                            f"{len(meta.chapters):,} chapters listed; the limit is {MAX_CHAPTERS:,}", field="chapters")
+            collector.error(
+                meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
+                f"{len(meta.chapters):,} chapters listed; the limit is {MAX_CHAPTERS:,}",
+                field="chapters",
+            )
             return []
         paths = []
         for index, name in enumerate(meta.chapters):
@@ -131,13 +142,20 @@ def _chapter_files(root: Path, meta: DossierMeta | None, meta_doc: YamlDocument 
                 collector.error(where, f"'{name}' is not a regular file", field=f"chapters[{index}]")
                 continue
             if not candidate.is_file():
-                collector.error(where, f"chapter file '{name}' not found", field=f"chapters[{index}]",
-                                hint=_did_you_mean(name, [p.name for p in root.glob('*.yaml')]))
+                collector.error(
+                    where,
+                    f"chapter file '{name}' not found",
+                    field=f"chapters[{index}]",
+                    hint=_did_you_mean(name, [p.name for p in root.glob("*.yaml")]),
+                )
                 continue
             paths.append(candidate)
         if not meta.chapters:
-            collector.error(meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
-                            "the chapter list is empty", field="chapters")
+            collector.error(
+                meta_doc.locate(("chapters",)) if meta_doc else Location(root / META_FILE),
+                "the chapter list is empty",
+                field="chapters",
+            )
         return paths
     paths = sorted(p for p in root.glob("*.yaml") if p.name != META_FILE and p.is_file())
     inside = [p for p in paths if is_inside(p, root)]
@@ -165,23 +183,30 @@ def _id_from_stem(stem: str, number: int) -> str:
     return text
 
 
-def _check_cross_references(meta: DossierMeta | None, meta_doc: YamlDocument | None, chapters: list[LoadedChapter],
-                            collector: Collector) -> None:
+def _check_cross_references(
+    meta: DossierMeta | None, meta_doc: YamlDocument | None, chapters: list[LoadedChapter], collector: Collector
+) -> None:
     quote_ids: dict[str, Location] = {}
     anchors: dict[str, Location] = {c.anchor: c.doc.locate(("id",)) for c in chapters}
     for chapter in chapters:
         for index, quote in enumerate(chapter.model.quotes):
             where = chapter.doc.locate(("quotes", index, "id"))
             if quote.id in quote_ids:
-                collector.error(where, f"quote id '{quote.id}' is used twice (first at {quote_ids[quote.id]})",
-                                field=f"quotes[{index}].id")
+                collector.error(
+                    where,
+                    f"quote id '{quote.id}' is used twice (first at {quote_ids[quote.id]})",
+                    field=f"quotes[{index}].id",
+                )
             quote_ids[quote.id] = where
         for index, event in enumerate(chapter.model.events):
             if event.id:
                 where = chapter.doc.locate(("events", index, "id"))
                 if event.id in anchors:
-                    collector.error(where, f"event id '{event.id}' is used twice (also {anchors[event.id]})",
-                                    field=f"events[{index}].id")
+                    collector.error(
+                        where,
+                        f"event id '{event.id}' is used twice (also {anchors[event.id]})",
+                        field=f"events[{index}].id",
+                    )
                 anchors[event.id] = where
     if meta is not None and meta_doc is not None and meta.cover:
         _check_inside(meta_doc, meta.cover, ("cover",), collector)
@@ -194,7 +219,7 @@ def _check_inside(doc: YamlDocument, name: str, loc: tuple, collector: Collector
     if "://" in name or name.startswith("data:"):
         collector.error(where, f"'{name}' is a URL; give a file in the dossier folder", field=dotted(loc))
         return
-    target = (doc.path.parent / name)
+    target = doc.path.parent / name
     try:
         resolved = target.resolve()
     except (OSError, RuntimeError):
@@ -221,9 +246,13 @@ def _warn_speaker_variants(chapters: list[LoadedChapter], collector: Collector) 
                 continue
             long_words = long.casefold().split()
             if len(words) < len(long_words) and all(w in long_words for w in words):
-                collector.warning(first[short], f"speaker '{short}' may be the same person as '{long}' "
-                                  f"({first[long]}); spell a speaker the same way everywhere", field="speaker",
-                                  code="speaker-variant")
+                collector.warning(
+                    first[short],
+                    f"speaker '{short}' may be the same person as '{long}' "
+                    f"({first[long]}); spell a speaker the same way everywhere",
+                    field="speaker",
+                    code="speaker-variant",
+                )
 
 
 # ---- pydantic errors -> located diagnostics ------------------------------------------------
@@ -234,8 +263,9 @@ _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", type(None): "noth
 def _validate(model: type[BaseModel], doc: YamlDocument, collector: Collector):
     if not isinstance(doc.data, dict):
         found = _TYPE_NAMES.get(type(doc.data), type(doc.data).__name__)
-        collector.error(Location(doc.path, 1, 1),
-                        f"expected a mapping of keys (title: ...) at the top of the file, found {found}")
+        collector.error(
+            Location(doc.path, 1, 1), f"expected a mapping of keys (title: ...) at the top of the file, found {found}"
+        )
         return None
     try:
         return model.model_validate(doc.data)
@@ -254,9 +284,12 @@ def _explained_by_a_typo(model: type[BaseModel], error: ErrorDetails, errors: li
     owner_loc, key = tuple(error["loc"][:-1]), error["loc"][-1]
     owner = _model_at(model, owner_loc)
     choices = list(owner.model_fields) if owner else []
-    return any(other["type"] == "extra_forbidden" and tuple(other["loc"][:-1]) == owner_loc
-               and difflib.get_close_matches(str(other["loc"][-1]), choices, n=1, cutoff=0.6) == [key]
-               for other in errors)
+    return any(
+        other["type"] == "extra_forbidden"
+        and tuple(other["loc"][:-1]) == owner_loc
+        and difflib.get_close_matches(str(other["loc"][-1]), choices, n=1, cutoff=0.6) == [key]
+        for other in errors
+    )
 
 
 def _report(model: type[BaseModel], doc: YamlDocument, error: ErrorDetails, collector: Collector) -> None:
@@ -266,8 +299,11 @@ def _report(model: type[BaseModel], doc: YamlDocument, error: ErrorDetails, coll
     field = dotted(loc)
     if kind == "missing":
         key = loc[-1]
-        collector.error(doc.locate(loc[:-1]) if loc[:-1] else _first_key(doc),
-                        f"required key '{key}' is missing", field=dotted(loc[:-1]) or str(key))
+        collector.error(
+            doc.locate(loc[:-1]) if loc[:-1] else _first_key(doc),
+            f"required key '{key}' is missing",
+            field=dotted(loc[:-1]) or str(key),
+        )
         return
     if kind == "extra_forbidden":
         key = loc[-1]

@@ -65,23 +65,23 @@ class PartialDate:
             )
         year, month, day = (int(g) if g else 0 for g in match.groups())
         if year == 0:  # no calendar in use has a year 0; every format we write holds 0001-9999
-            raise PydanticCustomError("date_value", "'{value}': there is no year 0000; years run from 0001 to 9999",
-                                      {"value": text})
+            raise PydanticCustomError(
+                "date_value", "'{value}': there is no year 0000; years run from 0001 to 9999", {"value": text}
+            )
         if match.group(2) and not 1 <= month <= 12:
             raise PydanticCustomError("date_value", "'{value}' has no month {month}", {"value": text, "month": month})
         if match.group(3):
             try:
                 Date(year, month, day)
             except ValueError:
-                raise PydanticCustomError("date_value", "'{value}' is not a day of the calendar",
-                                          {"value": text}) from None
+                raise PydanticCustomError(
+                    "date_value", "'{value}' is not a day of the calendar", {"value": text}
+                ) from None
         return cls(year, month, day)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            cls.parse, serialization=core_schema.to_string_ser_schema()
-        )
+        return core_schema.no_info_plain_validator_function(cls.parse, serialization=core_schema.to_string_ser_schema())
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> dict:
@@ -166,8 +166,9 @@ def _language(value: Any) -> Any:
         return value
     tag = value.strip()
     if not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", tag):
-        raise PydanticCustomError("language", "'{value}' is not a BCP 47 language tag such as 'de' or 'en-GB'",
-                                  {"value": tag})
+        raise PydanticCustomError(
+            "language", "'{value}' is not a BCP 47 language tag such as 'de' or 'en-GB'", {"value": tag}
+        )
     try:
         Locale.parse(tag, sep="-")
     except (UnknownLocaleError, ValueError):
@@ -197,13 +198,44 @@ class Source(_Strict):
 # CSL item types a source may have (https://docs.citationstyles.org/en/stable/specification.html#appendix-iii-types),
 # and two plain words for the commonest kinds of evidence in a briefing.
 SOURCE_TYPES = (
-    "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book", "broadcast",
-    "chapter", "dataset", "document", "entry", "entry-dictionary", "entry-encyclopedia", "graphic",
-    "interview", "legal_case", "legislation", "manuscript", "map", "motion_picture", "pamphlet",
-    "personal_communication", "post", "post-weblog", "report", "song", "speech", "thesis", "treaty", "webpage",
+    "article",
+    "article-journal",
+    "article-magazine",
+    "article-newspaper",
+    "bill",
+    "book",
+    "broadcast",
+    "chapter",
+    "dataset",
+    "document",
+    "entry",
+    "entry-dictionary",
+    "entry-encyclopedia",
+    "graphic",
+    "interview",
+    "legal_case",
+    "legislation",
+    "manuscript",
+    "map",
+    "motion_picture",
+    "pamphlet",
+    "personal_communication",
+    "post",
+    "post-weblog",
+    "report",
+    "song",
+    "speech",
+    "thesis",
+    "treaty",
+    "webpage",
 )
-SOURCE_TYPE_ALIASES = {"email": "personal_communication", "e-mail": "personal_communication",
-                       "court-filing": "legal_case", "filing": "legal_case", "website": "webpage"}
+SOURCE_TYPE_ALIASES = {
+    "email": "personal_communication",
+    "e-mail": "personal_communication",
+    "court-filing": "legal_case",
+    "filing": "legal_case",
+    "website": "webpage",
+}
 
 
 def _source_type(value: Any) -> Any:
@@ -215,8 +247,11 @@ def _source_type(value: Any) -> Any:
         import difflib
 
         close = difflib.get_close_matches(word, SOURCE_TYPES, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else " (a CSL type such as article-newspaper, " \
-            "personal_communication, legal_case, webpage, or email)"
+        hint = (
+            f" (did you mean '{close[0]}'?)"
+            if close
+            else " (a CSL type such as article-newspaper, personal_communication, legal_case, webpage, or email)"
+        )
         raise PydanticCustomError("source_type", "'{value}' is not a source type{hint}", {"value": word, "hint": hint})
     return word
 
@@ -228,8 +263,11 @@ def _http_url(value: Any) -> Any:
     return value
 
 
-SourceType = Annotated[str, BeforeValidator(_source_type), Field(json_schema_extra={
-    "enum": list(SOURCE_TYPES) + list(SOURCE_TYPE_ALIASES)})]
+SourceType = Annotated[
+    str,
+    BeforeValidator(_source_type),
+    Field(json_schema_extra={"enum": list(SOURCE_TYPES) + list(SOURCE_TYPE_ALIASES)}),
+]
 Url = Annotated[str, BeforeValidator(_http_url), Field(min_length=1)]
 Names = Annotated[list[Text], BeforeValidator(_one_or_many)]
 
@@ -237,14 +275,20 @@ Names = Annotated[list[Text], BeforeValidator(_one_or_many)]
 class SourceEntry(_Strict):
     """A source the dossier cites: an article, an e-mail, a court filing, a book ..."""
 
-    id: Ident = Field(description="Unique among the dossier's sources (and its bibliography file); "
-                                  "cited as [@ID] in a body or `source: ID` on a quote or an event.")
-    type: SourceType = Field(description="CSL type, e.g. article-newspaper, webpage, personal_communication "
-                                         "(or email), legal_case (or court-filing), report, book.")
+    id: Ident = Field(
+        description="Unique among the dossier's sources (and its bibliography file); "
+        "cited as [@ID] in a body or `source: ID` on a quote or an event."
+    )
+    type: SourceType = Field(
+        description="CSL type, e.g. article-newspaper, webpage, personal_communication "
+        "(or email), legal_case (or court-filing), report, book."
+    )
     title: Text = Field(description="Title of the source (of an e-mail: its subject).")
     title_short: Text | None = Field(None, description="A short title, used in the timeline and the quote index.")
-    author: Names = Field(default_factory=list, description='Author(s): "Family, Given" for a person, any other '
-                                                           "text for an organisation; one name or a list.")
+    author: Names = Field(
+        default_factory=list,
+        description='Author(s): "Family, Given" for a person, any other text for an organisation; one name or a list.',
+    )
     recipient: Names = Field(default_factory=list, description="Recipient(s) of a letter or an e-mail.")
     container: Text | None = Field(None, description="Where it appeared: newspaper, website, journal, book.")
     publisher: Text | None = Field(None, description="Publisher.")
@@ -289,8 +333,10 @@ class Change(_Strict):
     text: Text = Field(description="What changed, in a sentence (Markdown, inline).")
 
 
-KeyPoints = Annotated[list[Text], Field(description="The key points, each a sentence (Markdown, inline); "
-                                                    "set as a boxed summary at the start.")]
+KeyPoints = Annotated[
+    list[Text],
+    Field(description="The key points, each a sentence (Markdown, inline); set as a boxed summary at the start."),
+]
 
 
 class Chapter(_Strict):
@@ -300,8 +346,10 @@ class Chapter(_Strict):
     id: Ident | None = Field(None, description="Anchor id; default: the file name without a leading number.")
     summary: Text | None = Field(None, description="A lead paragraph (Markdown, inline).")
     key_points: KeyPoints = Field(default_factory=list)
-    body: Text = Field(description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
-                                   "places a quote; [@ID], [@ID, p. 12], [@a; @b] and @ID cite sources.")
+    body: Text = Field(
+        description="The text: CommonMark with footnotes; [[quote:ID]] alone in a paragraph "
+        "places a quote; [@ID], [@ID, p. 12], [@a; @b] and @ID cite sources."
+    )
     events: list[Event] = Field(default_factory=list, description="Dated events for the timeline.")
     quotes: list[Quote] = Field(default_factory=list, description="Quotations for the text and the quote index.")
 
@@ -324,21 +372,29 @@ class DossierMeta(_Strict):
         None, description="Unique identifier (e.g. urn:uuid:...); default derived from the title."
     )
     source: Source | None = Field(None, description="Where the facts come from (printed in the imprint).")
-    sources: list[SourceEntry] = Field(default_factory=list, description="Sources that quotes, events and "
-                                       "bodies cite; listed in the sources appendix.")
-    bibliography: Text | None = Field(None, description="A bibliography file in the dossier folder: CSL-JSON "
-                                      "(.json) or BibTeX (.bib), e.g. exported from Zotero.")
-    citation_style: Text | None = Field(None, description="A CSL style file (.csl) in the dossier folder; default: "
-                                        "the author-date style citeproc-py ships (Harvard, Cite Them Right).")
+    sources: list[SourceEntry] = Field(
+        default_factory=list, description="Sources that quotes, events and bodies cite; listed in the sources appendix."
+    )
+    bibliography: Text | None = Field(
+        None,
+        description="A bibliography file in the dossier folder: CSL-JSON "
+        "(.json) or BibTeX (.bib), e.g. exported from Zotero.",
+    )
+    citation_style: Text | None = Field(
+        None,
+        description="A CSL style file (.csl) in the dossier folder; default: "
+        "the author-date style citeproc-py ships (Harvard, Cite Them Right).",
+    )
     chapters: list[Text] | None = Field(
         None, description="Chapter file names in order; default: every other *.yaml, sorted by name."
     )
-    cover: Text | None = Field(None, description="Cover image file in the dossier folder; default: a typographic "
-                                                 "cover.")
+    cover: Text | None = Field(
+        None, description="Cover image file in the dossier folder; default: a typographic cover."
+    )
     sort_as: dict[str, Text] = Field(
         default_factory=dict,
         description="How a speaker is alphabetised in the quote index: name -> sort key, e.g. a reading "
-                    "in kana for a Japanese name (佐藤花子: さとう はなこ) or 'Gaulle, Charles de'.",
+        "in kana for a Japanese name (佐藤花子: さとう はなこ) or 'Gaulle, Charles de'.",
     )
     raw_html: bool = Field(
         False,
@@ -347,19 +403,22 @@ class DossierMeta(_Strict):
     layout: Literal["briefing", "book"] = Field(
         "briefing",
         description="PDF layout: 'briefing' (default; for the screen and single-sided print: chapters on a new "
-                    "page, no blank pages, 'page x of y') or 'book' (duplex: chapters on right-hand pages, "
-                    "mirrored margins). `report build --layout` overrides it.",
+        "page, no blank pages, 'page x of y') or 'book' (duplex: chapters on right-hand pages, "
+        "mirrored margins). `report build --layout` overrides it.",
     )
     classification: Text | None = Field(
-        None, description="A marking printed on every page and at the top of every edition, in your words: "
-                          "e.g. 'Vertraulich', 'Internal', 'TLP:AMBER'. Also in the files' metadata.",
+        None,
+        description="A marking printed on every page and at the top of every edition, in your words: "
+        "e.g. 'Vertraulich', 'Internal', 'TLP:AMBER'. Also in the files' metadata.",
     )
     status: Literal["draft", "final"] = Field(
-        "final", description="'draft' sets a watermark on every PDF page and marks every edition as a draft; "
-                             "'final' (default) has none.",
+        "final",
+        description="'draft' sets a watermark on every PDF page and marks every edition as a draft; "
+        "'final' (default) has none.",
     )
     version: Text | None = Field(
-        None, description="Version of this edition, e.g. '1.2': on the cover, in the imprint and the metadata.",
+        None,
+        description="Version of this edition, e.g. '1.2': on the cover, in the imprint and the metadata.",
     )
     changes: list[Change] = Field(default_factory=list, description="List of changes, printed in the imprint.")
     key_points: KeyPoints = Field(default_factory=list)

@@ -28,8 +28,7 @@ MAX_WORD = 1000
 _LONG_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
 
 _CORE_TAGS = {
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 }
 _NULL_TAG = "tag:yaml.org,2002:null"
 # XML 1.0 forbids these; a YAML escape such as "\x07" would otherwise reach the EPUB.
@@ -133,9 +132,7 @@ def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | N
             f"file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
         )
         return None
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         collector.error(Location(path, 1, 1), "file is empty")
         return None
     loader = None
@@ -155,8 +152,9 @@ def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | N
         position = getattr(exc, "position", None)
         location = Location(path, 1, 1)
         if position is not None:
-            location = Location(path, text.count("\n", 0, position) + 1,
-                                position - (text.rfind("\n", 0, position) + 1) + 1)
+            location = Location(
+                path, text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
+            )
         character = getattr(exc, "character", None)
         if isinstance(character, int):
             collector.error(location, f"control character U+{character:04X} is not allowed in a dossier file")
@@ -189,28 +187,34 @@ def _walk(node: Node, here: Path_, doc: YamlDocument, collector: Collector, dept
     tag = node.tag or ""
     if isinstance(node, ScalarNode):
         if tag not in _CORE_TAGS:
-            collector.error(_loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier",
-                            field=_dotted(here))
+            collector.error(
+                _loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier", field=_dotted(here)
+            )
             return None
         if tag == _NULL_TAG and node.style is None:
             return None
         value = node.value
         bad = _CONTROL.search(value)
         if bad:
-            collector.error(_loc(path, node.start_mark),
-                            f"control character U+{ord(bad.group()):04X} is not allowed in text",
-                            field=_dotted(here))
+            collector.error(
+                _loc(path, node.start_mark),
+                f"control character U+{ord(bad.group()):04X} is not allowed in text",
+                field=_dotted(here),
+            )
             return None
         long_word = _LONG_WORD.search(value)
         if long_word:
-            collector.error(_word_location(path, node, value, long_word.start()),
-                            f"a word of {len(long_word.group()):,} characters without a space; the limit is "
-                            f"{MAX_WORD:,}", field=_dotted(here))
+            collector.error(
+                _word_location(path, node, value, long_word.start()),
+                f"a word of {len(long_word.group()):,} characters without a space; the limit is {MAX_WORD:,}",
+                field=_dotted(here),
+            )
             return None
         return value
     if tag not in _CORE_TAGS:
-        collector.error(_loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier",
-                        field=_dotted(here))
+        collector.error(
+            _loc(path, node.start_mark), f"YAML tag {tag!r} is not allowed in a dossier", field=_dotted(here)
+        )
         return None
     if isinstance(node, SequenceNode):
         items = []

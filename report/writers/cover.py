@@ -66,8 +66,17 @@ def make_cover(title: str, subtitle: str, publisher: str, footer: str, fonts_dir
     return out.getvalue()
 
 
-def make_cover_in_scripts(title: str, subtitle: str, publisher: str, footer: str, *, serif: tuple[str, ...],
-                          sans: tuple[str, ...], direction: str, language: str) -> bytes:
+def make_cover_in_scripts(
+    title: str,
+    subtitle: str,
+    publisher: str,
+    footer: str,
+    *,
+    serif: tuple[str, ...],
+    sans: tuple[str, ...],
+    direction: str,
+    language: str,
+) -> bytes:
     """The same cover for text in any script: each run of text in the first family that draws it.
 
     The families are the PDF's (checked against every character before layout); Raqm shapes
@@ -137,8 +146,10 @@ class _RunPainter:
         return runs
 
     def width(self, text: str, families: tuple[str, ...], style: str, size: int) -> float:
-        return sum(self.draw.textlength(run, font=self._font(family, style, size), direction=self._dir(run))
-                   for family, run in self.runs(text, families))
+        return sum(
+            self.draw.textlength(run, font=self._font(family, style, size), direction=self._dir(run))
+            for family, run in self.runs(text, families)
+        )
 
     def _dir(self, run: str) -> str:
         from ..languages.bidi import needs_isolation
@@ -164,8 +175,17 @@ class _RunPainter:
                 lines.append(line)
         return lines
 
-    def line(self, text: str, families: tuple[str, ...], style: str, size: int, fill: tuple[int, int, int],
-             left: int, right: int, y: int) -> None:
+    def line(
+        self,
+        text: str,
+        families: tuple[str, ...],
+        style: str,
+        size: int,
+        fill: tuple[int, int, int],
+        left: int,
+        right: int,
+        y: int,
+    ) -> None:
         runs = self.runs(text, families)
         if self.direction == "rtl":  # runs from the right edge leftwards, in reading order
             x = float(right)

@@ -40,8 +40,9 @@ class EpubParts:
     cover_name: str = "images/cover.png"  # .png, or .jpg for a dossier's own JPEG cover
 
 
-def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
-                       starts: Sequence[PageStart] = ()) -> tuple[dict[str, str], list[tuple[str, str]]]:
+def insert_page_breaks(
+    documents: dict[str, str], pages: dict[str, int], starts: Sequence[PageStart] = ()
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Mark where each printed page begins, from the PDF's layout.
 
     A page that begins inside a block (``starts``, from the layout's boxes) gets its
@@ -61,8 +62,10 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
 
     def markers(name: str, first: int, last: int) -> str:
         page_list.extend((str(n), f"{name}#page-{n}") for n in range(first, last + 1))
-        return "".join(f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
-                       for n in range(first, last + 1))
+        return "".join(
+            f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{n}" aria-label="{n}"></span>'
+            for n in range(first, last + 1)
+        )
 
     for name, text in documents.items():
         events: list[tuple[int, int, int]] = []  # (where in the text, insert at, page)
@@ -90,8 +93,9 @@ def insert_page_breaks(documents: dict[str, str], pages: dict[str, int],
             if not pieces and previous is not None and page - 1 > current:
                 # pages that ended the document before: close them there, before </body>
                 body_end = out[previous].rindex("</body>")
-                out[previous] = (out[previous][:body_end] + markers(previous, current + 1, page - 1)
-                                 + out[previous][body_end:])
+                out[previous] = (
+                    out[previous][:body_end] + markers(previous, current + 1, page - 1) + out[previous][body_end:]
+                )
                 current = page - 1
             at = max(at, last)
             pieces.append(text[last:at])
@@ -163,8 +167,9 @@ def _word_offset(text: str, begin: int, words_before: int) -> int | None:
     return None
 
 
-def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_identifier: str,
-               has_page_list: bool) -> bytes:
+def build_epub(
+    book: Book, parts: EpubParts, *, timestamp: datetime, print_identifier: str, has_page_list: bool
+) -> bytes:
     """Pack the EPUB with EbookLib and return normalised, reproducible bytes."""
     from ebooklib import epub
 
@@ -205,8 +210,14 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
         media = "font/otf" if name.endswith(".otf") else "font/ttf"
         ebook.add_item(epub.EpubItem(uid=f"font-{number}", file_name=name, media_type=media, content=data))
     for image in book.images:
-        ebook.add_item(epub.EpubItem(uid=f"img-{image.epub_name.split('/')[-1].split('.')[0]}",
-                                     file_name=image.epub_name, media_type=image.media_type, content=image.data))
+        ebook.add_item(
+            epub.EpubItem(
+                uid=f"img-{image.epub_name.split('/')[-1].split('.')[0]}",
+                file_name=image.epub_name,
+                media_type=image.media_type,
+                content=image.data,
+            )
+        )
     ebook.set_cover(parts.cover_name, parts.cover_png, create_page=False)
 
     cover_page = _document("cover", "text/cover.xhtml", parts.cover_xhtml)
@@ -229,8 +240,11 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
             toc.append(epub.Link(name, _doc_title(text), f"doc-{number:03d}"))
     if parts.fonts:
         # Apple Books uses embedded fonts only when this file says so
-        ebook.add_item(epub.EpubItem(file_name="META-INF/com.apple.ibooks.display-options.xml",
-                                     content=APPLE_DISPLAY_OPTIONS, manifest=False))
+        ebook.add_item(
+            epub.EpubItem(
+                file_name="META-INF/com.apple.ibooks.display-options.xml", content=APPLE_DISPLAY_OPTIONS, manifest=False
+            )
+        )
     ebook.add_item(epub.EpubNcx())
     ebook.toc = toc
     ebook.spine = spine
@@ -244,9 +258,17 @@ def build_epub(book: Book, parts: EpubParts, *, timestamp: datetime, print_ident
         ebook.guide.append({"type": "toc", "href": contents_page, "title": _doc_title(parts.documents[contents_page])})
 
     buffer = io.BytesIO()
-    writer = _package_writer(buffer, ebook, {"mtime": _FourDigitYear.of(timestamp), "raise_exceptions": True,
-                                             "epub3_pages": False, "epub2_guide": True,
-                                             "play_order": {"enabled": True, "start_from": 1}})
+    writer = _package_writer(
+        buffer,
+        ebook,
+        {
+            "mtime": _FourDigitYear.of(timestamp),
+            "raise_exceptions": True,
+            "epub3_pages": False,
+            "epub2_guide": True,
+            "play_order": {"enabled": True, "start_from": 1},
+        },
+    )
     writer.process()
     writer.write()
     return normalise_zip(buffer.getvalue(), timestamp)
@@ -340,11 +362,14 @@ def zip_time_note(timestamp: datetime) -> str:
     clamped = zip_time(timestamp)
     if clamped == timestamp:
         return ""
+
     def day(moment: datetime) -> str:  # %Y is not padded before year 1000 (glibc)
         return f"{moment.year:04d}-{moment:%m-%d}"
 
-    return (f"the EPUB's file times are {day(clamped)}, not {day(timestamp)}: a ZIP holds times from "
-            "1980-01-01 to 2107-12-31 (the dates inside the EPUB and the PDF are kept)")
+    return (
+        f"the EPUB's file times are {day(clamped)}, not {day(timestamp)}: a ZIP holds times from "
+        "1980-01-01 to 2107-12-31 (the dates inside the EPUB and the PDF are kept)"
+    )
 
 
 def normalise_zip(data: bytes, timestamp: datetime) -> bytes:
@@ -400,11 +425,22 @@ class EpubEdition:
             # the PDF's one layout gives the print page numbers and where each page begins: no second pass
             documents = ctx.renderer.epub_documents(layout.pages)
             documents, page_list = insert_page_breaks(documents, layout.pages, layout.page_starts)
-            parts = EpubParts(documents=documents, nav=ctx.renderer.epub_nav(page_list),
-                              cover_xhtml=ctx.renderer.epub_cover(cover_name), cover_png=cover_data, css=css,
-                              fonts=fonts, cover_name=cover_name)
-            data = build_epub(ctx.book, parts, timestamp=ctx.settings.timestamp,
-                              print_identifier=print_identifier(ctx), has_page_list=bool(page_list))
+            parts = EpubParts(
+                documents=documents,
+                nav=ctx.renderer.epub_nav(page_list),
+                cover_xhtml=ctx.renderer.epub_cover(cover_name),
+                cover_png=cover_data,
+                css=css,
+                fonts=fonts,
+                cover_name=cover_name,
+            )
+            data = build_epub(
+                ctx.book,
+                parts,
+                timestamp=ctx.settings.timestamp,
+                print_identifier=print_identifier(ctx),
+                has_page_list=bool(page_list),
+            )
         note = zip_time_note(ctx.settings.timestamp)
         where = Location(ctx.book.root / "dossier.yaml")  # the dossier's date, or SOURCE_DATE_EPOCH
         return Made(data, warnings=(Diagnostic(where, note, severity="warning", code="zip-time"),) if note else ())
@@ -426,8 +462,16 @@ def _cover(ctx: EditionContext) -> tuple[str, bytes]:
         if plan is None or plan.is_latin_only:
             return make_cover(book.title, book.subtitle, book.publisher, footer, ctx.styles / "fonts")
         # the PDF's font stacks, checked against every character of the title before layout
-        return make_cover_in_scripts(book.title, book.subtitle, book.publisher, footer, serif=plan.serif,
-                                     sans=plan.sans, direction=book.language.direction, language=book.language.tag)
+        return make_cover_in_scripts(
+            book.title,
+            book.subtitle,
+            book.publisher,
+            footer,
+            serif=plan.serif,
+            sans=plan.sans,
+            direction=book.language.direction,
+            language=book.language.tag,
+        )
 
     return "images/cover.png", ctx.artifact("cover", text, ".png", draw)
 

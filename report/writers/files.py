@@ -55,8 +55,7 @@ def write_all(outputs: dict[Path, bytes]) -> None:
                 os.replace(tmp, target)
                 del temps[target]
     except OSError as exc:
-        raise OutputError(f"{exc.filename or next(iter(outputs), '')}: cannot write "
-                          f"({exc.strerror or exc})") from None
+        raise OutputError(f"{exc.filename or next(iter(outputs), '')}: cannot write ({exc.strerror or exc})") from None
     finally:
         for tmp in temps.values():
             tmp.unlink(missing_ok=True)

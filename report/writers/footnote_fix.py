@@ -48,8 +48,7 @@ def install() -> None:
             self.page_bottom -= footnote_area.margin_height()
         last_child = footnote_area.children[-1]
         last_child_bottom = last_child.position_y + last_child.margin_height() - last_child.margin_bottom
-        footnote_area_bottom = (footnote_area.position_y + footnote_area.margin_height()
-                                - footnote_area.margin_bottom)
+        footnote_area_bottom = footnote_area.position_y + footnote_area.margin_height() - footnote_area.margin_bottom
         return bool(self.overflows(footnote_area_bottom, last_child_bottom))
 
     LayoutContext._update_footnote_area = _update_footnote_area

@@ -85,8 +85,9 @@ def impose(booklet_pdf: bytes, right_to_left: bool = False) -> tuple[bytes, int]
     return out.getvalue(), len(pages)
 
 
-def build_handout(html: str, *, base_dir: Path, styles_dir: Path, identifier: str,
-                  right_to_left: bool = False) -> Handout:
+def build_handout(
+    html: str, *, base_dir: Path, styles_dir: Path, identifier: str, right_to_left: bool = False
+) -> Handout:
     """Lay out the handout document on A5 and impose it on A4 sheets."""
     from .pdf import write
 
@@ -110,9 +111,13 @@ class HandoutEdition:
 
     def make(self, ctx: EditionContext) -> Made:
         with ctx.stage("handout"):
-            handout = build_handout(ctx.renderer.render("handout.html", "pdf"), base_dir=ctx.book.root,
-                                    styles_dir=ctx.styles, identifier=ctx.book.identifier,
-                                    right_to_left=ctx.book.language.rtl)
+            handout = build_handout(
+                ctx.renderer.render("handout.html", "pdf"),
+                base_dir=ctx.book.root,
+                styles_dir=ctx.styles,
+                identifier=ctx.book.identifier,
+                right_to_left=ctx.book.language.rtl,
+            )
         return Made(handout.data, handout.sheets * 2, handout.warnings)
 
 

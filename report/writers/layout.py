@@ -40,9 +40,12 @@ class Layout:
     page_starts: tuple[PageStart, ...]  # pages that begin inside a block of text
 
     def to_json(self) -> bytes:
-        record = {"pages": self.pages, "page_count": self.page_count,
-                  "warnings": [w.as_dict() for w in self.warnings],
-                  "starts": [[s.page, s.element_id, s.words_before] for s in self.page_starts]}
+        record = {
+            "pages": self.pages,
+            "page_count": self.page_count,
+            "warnings": [w.as_dict() for w in self.warnings],
+            "starts": [[s.page, s.element_id, s.words_before] for s in self.page_starts],
+        }
         return json.dumps(record, sort_keys=True).encode("utf-8")
 
     @classmethod
@@ -50,10 +53,12 @@ class Layout:
         """The layout of to_json(); ValueError for anything else."""
         try:
             record = json.loads(data)
-            return cls({str(k): int(v) for k, v in record["pages"].items()}, int(record["page_count"]),
-                       tuple(Diagnostic.from_dict(w) for w in record["warnings"]),
-                       tuple(PageStart(int(page), str(element), int(words))
-                             for page, element, words in record["starts"]))
+            return cls(
+                {str(k): int(v) for k, v in record["pages"].items()},
+                int(record["page_count"]),
+                tuple(Diagnostic.from_dict(w) for w in record["warnings"]),
+                tuple(PageStart(int(page), str(element), int(words)) for page, element, words in record["starts"]),
+            )
         except (TypeError, KeyError, AttributeError) as exc:
             raise ValueError(f"not a layout record: {exc}") from None
 
@@ -62,8 +67,12 @@ def layout_of(laid_out: LaidOut, root: Path) -> Layout:
     """The Layout of a laid-out WeasyPrint document of the dossier at ``root``."""
     from .page_starts import page_starts
 
-    return Layout(dict(laid_out.pages), laid_out.page_count, located(laid_out.warnings, root),
-                  tuple(page_starts(laid_out.document, laid_out.pages)))
+    return Layout(
+        dict(laid_out.pages),
+        laid_out.page_count,
+        located(laid_out.warnings, root),
+        tuple(page_starts(laid_out.document, laid_out.pages)),
+    )
 
 
 _FILE_URL = re.compile(r"file://[^\s'\"`<>)]+")
@@ -107,11 +116,21 @@ class EngineSource:
 
     fresh = True
 
-    def __init__(self, engine: PdfEngine, html: str, *, root: Path, styles_dir: Path, options: PdfOptions,
-                 identifier: str, write_pdf: bool):
+    def __init__(
+        self,
+        engine: PdfEngine,
+        html: str,
+        *,
+        root: Path,
+        styles_dir: Path,
+        options: PdfOptions,
+        identifier: str,
+        write_pdf: bool,
+    ):
         self._engine = engine
-        engine.submit(html, base_dir=root, styles_dir=styles_dir, options=options, identifier=identifier,
-                      write_pdf=write_pdf)
+        engine.submit(
+            html, base_dir=root, styles_dir=styles_dir, options=options, identifier=identifier, write_pdf=write_pdf
+        )
 
     def layout(self) -> Layout:
         return self._engine.layout()

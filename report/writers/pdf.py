@@ -75,32 +75,41 @@ def page_css(options: PdfOptions) -> str:
     elif bleed:
         rules.append(f"@page {{ bleed: {bleed:.2f}mm; }}")
     if options.page_size == "A5":
-        margins = ("@page { margin: 17mm 15mm 20mm 15mm; }" if options.layout == "briefing" else
-                   "@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
-                   " @page :right { margin-left: 13mm; margin-right: 17mm; }")
-        rules.append(margins + " html { font-size: 9.5pt; }"
-                     " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }"
-                     " .cover-foot { bottom: 20mm; left: 20mm; right: 16mm; }"
-                     " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
-                     " .timeline-list li { margin-left: 19mm; padding-left: 5mm; }"
-                     " .timeline-list time { left: -19mm; width: 15.5mm; }")
+        margins = (
+            "@page { margin: 17mm 15mm 20mm 15mm; }"
+            if options.layout == "briefing"
+            else "@page { margin: 17mm 14mm 20mm 14mm; } @page :left { margin-left: 17mm; margin-right: 13mm; }"
+            " @page :right { margin-left: 13mm; margin-right: 17mm; }"
+        )
+        rules.append(
+            margins + " html { font-size: 9.5pt; }"
+            " .cover { padding: 28mm 16mm 20mm 20mm; } .cover-title { font-size: 22pt; }"
+            " .cover-foot { bottom: 20mm; left: 20mm; right: 16mm; }"
+            " .toc h1, .chapter h1, .appendix h1 { font-size: 17pt; margin: 8mm 0 7mm; }"
+            " .timeline-list li { margin-left: 19mm; padding-left: 5mm; }"
+            " .timeline-list time { left: -19mm; width: 15.5mm; }"
+        )
     if bleed or options.marks:
         # The cover's band runs on into the bleed on three sides, so an off-register trim shows no paper.
         over = bleed or 3.0
         top, foot = (28, 20) if options.page_size == "A5" else (42, 30)
         page_mm = PAGE_MM[options.page_size][1]
-        rules.append(f".cover {{ margin: -{over:.2f}mm 0 0 -{over:.2f}mm; height: {page_mm + 2 * over:.2f}mm;"
-                     f" border-left-width: {9 + over:.2f}mm; padding-top: {top + over:.2f}mm; }}"
-                     f" .cover-foot {{ bottom: {foot + over:.2f}mm; }}")
+        rules.append(
+            f".cover {{ margin: -{over:.2f}mm 0 0 -{over:.2f}mm; height: {page_mm + 2 * over:.2f}mm;"
+            f" border-left-width: {9 + over:.2f}mm; padding-top: {top + over:.2f}mm; }}"
+            f" .cover-foot {{ bottom: {foot + over:.2f}mm; }}"
+        )
     if options.layout == "handout":
         # A booklet: the first page opens with its own title block.
-        rules.append("@page :first { @top-left { content: none; } @top-right { content: none; } }"
-                     " html { font-size: 9pt; }")
+        rules.append(
+            "@page :first { @top-left { content: none; } @top-right { content: none; } } html { font-size: 9pt; }"
+        )
     return "\n".join(rules)
 
 
-def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
-            stylesheet: str = "print.css") -> LaidOut:
+def lay_out(
+    html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, stylesheet: str = "print.css"
+) -> LaidOut:
     """Lay the document out once; collect WeasyPrint's warnings instead of losing them."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -125,13 +134,16 @@ def lay_out(html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions,
         source = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
         if source.etree_element.get("dir") == "rtl" and options.layout == "briefing":
             # right to left: head and foot mirrored (the book layout's outer edges mirror by themselves)
-            stylesheets.insert(2, CSS(filename=str(styles_dir / "layout-briefing-rtl.css"), font_config=fonts,
-                                      url_fetcher=fetcher))
+            stylesheets.insert(
+                2, CSS(filename=str(styles_dir / "layout-briefing-rtl.css"), font_config=fonts, url_fetcher=fetcher)
+            )
         word = watermark.requested_word(source.etree_element)
         if word:
             stylesheets.append(CSS(string=watermark.stylesheet(word), font_config=fonts, url_fetcher=fetcher))
         document = source.render(
-            stylesheets=stylesheets, font_config=fonts, pdf_variant=variant,
+            stylesheets=stylesheets,
+            font_config=fonts,
+            pdf_variant=variant,
             pdf_tags=variant is not None and variant.startswith("pdf/ua"),
         )
         _add_xmp(document.metadata)
@@ -170,13 +182,16 @@ def _add_xmp(metadata: Any) -> None:  # weasyprint.DocumentMetadata (untyped lib
     rights = custom.get("dcterms.accessrights", "").strip()  # WeasyPrint lower-cases meta names
     if not (version or rights):
         return
-    parts = ['<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
-             ' xmlns:dc="http://purl.org/dc/elements/1.1/">']
+    parts = [
+        '<rdf:Description rdf:about="" xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    ]
     if version:
         parts.append(f"<xmpMM:VersionID>{escape(version)}</xmpMM:VersionID>")
     if rights:
-        parts.append(f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt>'
-                     "</dc:rights>")
+        parts.append(
+            f'<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">{escape(rights)}</rdf:li></rdf:Alt></dc:rights>'
+        )
     parts.append("</rdf:Description>")
     extra = "".join(parts).encode()
     generate = metadata.generate_rdf_metadata

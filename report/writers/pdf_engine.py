@@ -78,15 +78,25 @@ class PdfEngine:
         env[_MEMORY_ENV] = str(memory_ceiling_mb())
         env[_PARENT_ENV] = str(os.getpid())
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "report.writers.pdf_engine"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=env, cwd=package_parent,
+            [sys.executable, "-m", "report.writers.pdf_engine"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=package_parent,
         )
         self._layout: Layout | None = None
 
-    def submit(self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str,
-               write_pdf: bool) -> None:
-        request = {"html": html, "base_dir": str(base_dir), "styles_dir": str(styles_dir), "options": options,
-                   "identifier": identifier, "write_pdf": write_pdf}
+    def submit(
+        self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str, write_pdf: bool
+    ) -> None:
+        request = {
+            "html": html,
+            "base_dir": str(base_dir),
+            "styles_dir": str(styles_dir),
+            "options": options,
+            "identifier": identifier,
+            "write_pdf": write_pdf,
+        }
         assert self._process.stdin is not None  # made with stdin=PIPE
         try:
             _send(self._process.stdin, "request", request)
@@ -127,9 +137,11 @@ class PdfEngine:
         if kind == "error":
             raise ReportError(f"the PDF layout failed: {payload}")
         if kind == "memory":
-            raise ReportError(f"the PDF layout needed more memory than its ceiling of {payload:,} MiB and was "
-                              f"stopped; the dossier is too large or holds something that multiplies the layout "
-                              f"(set {_MEMORY_ENV} to raise the ceiling)")
+            raise ReportError(
+                f"the PDF layout needed more memory than its ceiling of {payload:,} MiB and was "
+                f"stopped; the dossier is too large or holds something that multiplies the layout "
+                f"(set {_MEMORY_ENV} to raise the ceiling)"
+            )
         if kind == "refused":  # the dossier asked for a resource outside its folder: the user's error
             from .fetcher import RefusedResource
 
@@ -147,8 +159,10 @@ def _death_message(code: int) -> str:
     except ValueError:
         name = f"signal {-code}"
     why = " most likely by the system for lack of memory;" if -code == signal.SIGKILL else ""
-    return (f"the PDF engine process was ended by {name};{why} a library that cannot allocate memory ends it "
-            f"so, and its memory ceiling is {memory_ceiling_mb():,} MiB ({_MEMORY_ENV})")
+    return (
+        f"the PDF engine process was ended by {name};{why} a library that cannot allocate memory ends it "
+        f"so, and its memory ceiling is {memory_ceiling_mb():,} MiB ({_MEMORY_ENV})"
+    )
 
 
 def _die_with_parent() -> None:
@@ -268,8 +282,12 @@ def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
     from . import pdf
 
     try:
-        laid_out = pdf.lay_out(request["html"], base_dir=Path(request["base_dir"]),
-                               styles_dir=Path(request["styles_dir"]), options=request["options"])
+        laid_out = pdf.lay_out(
+            request["html"],
+            base_dir=Path(request["base_dir"]),
+            styles_dir=Path(request["styles_dir"]),
+            options=request["options"],
+        )
         from .layout import layout_of, located
 
         root = Path(request["base_dir"])

@@ -51,7 +51,11 @@ def run_ace(epub: Path, outdir: Path, *, timeout: float = 600) -> dict[str, Any]
         env["TMPDIR"] = tmp  # Ace's unzipped copy and puppeteer's profile go here and are removed
         proc = subprocess.run(
             [node, str(ace_js), "--force", "--outdir", str(outdir), str(epub)],
-            capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=tmp,
         )
     log = proc.stdout + proc.stderr
     # Ace exits 0 when it produced a report (violations or not) and 1 when it
@@ -86,17 +90,19 @@ def ace_violations(report: dict[str, Any], *, min_impact: str = "minor") -> list
             if impact in _IMPACT_ORDER and _IMPACT_ORDER.index(impact) < floor:
                 continue
             pointer = result.get("earl:pointer", {})
-            out.append({
-                "rule": test.get("dct:title"),
-                "impact": impact,
-                "file": subject.get("url"),
-                "html": result.get("html", ""),
-                "description": result.get("dct:description") or test.get("dct:description"),
-                "selector": ", ".join(pointer.get("css", [])),
-                "cfi": ", ".join(pointer.get("cfi", [])),
-                "help_url": test.get("help", {}).get("url"),
-                "checker": a.get("earl:assertedBy"),
-            })
+            out.append(
+                {
+                    "rule": test.get("dct:title"),
+                    "impact": impact,
+                    "file": subject.get("url"),
+                    "html": result.get("html", ""),
+                    "description": result.get("dct:description") or test.get("dct:description"),
+                    "selector": ", ".join(pointer.get("css", [])),
+                    "cfi": ", ".join(pointer.get("cfi", [])),
+                    "help_url": test.get("help", {}).get("url"),
+                    "checker": a.get("earl:assertedBy"),
+                }
+            )
     return out
 
 

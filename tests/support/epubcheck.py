@@ -94,7 +94,10 @@ def _run_epubcheck_per_file(java, jar, unique, outs, timeout, requested, first_l
         outs[epub].unlink(missing_ok=True)
         proc = subprocess.run(
             [java, "-jar", str(jar), str(epub), "--json", str(outs[epub]), "-q"],
-            capture_output=True, text=True, timeout=timeout, cwd=outs[epub].parent,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=outs[epub].parent,
         )
         log = proc.stdout + proc.stderr
         if first_log:
@@ -120,8 +123,6 @@ def format_epubcheck_messages(messages: list[dict[str, Any]], *, min_severity: s
     for m in messages:
         if m.get("severity") not in keep:
             continue
-        where = ", ".join(
-            f"{loc['path']}:{loc['line']}:{loc['column']}" for loc in m.get("locations", [])[:3]
-        ) or "-"
+        where = ", ".join(f"{loc['path']}:{loc['line']}:{loc['column']}" for loc in m.get("locations", [])[:3]) or "-"
         lines.append(f"{m['severity']} {m['ID']} at {where}: {m['message']}")
     return "\n".join(lines)

@@ -93,7 +93,7 @@ def render_epub_page(
             blocked.append(url)
             route.abort()
             return
-        path = url[len(_ORIGIN):].split("?", 1)[0].split("#", 1)[0]
+        path = url[len(_ORIGIN) :].split("?", 1)[0].split("#", 1)[0]
         if path in ("/", "/index.html"):
             route.fulfill(status=200, body=html, content_type="text/html; charset=utf-8")
         elif path in assets:

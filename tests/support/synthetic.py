@@ -25,12 +25,37 @@ WORDS = (
     "contracts above threshold set by regional authority negotiations continued through summer with "
     "contractors unions and environmental groups each pressing their own priorities"
 ).split()
-SPEAKERS = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra",
-            "Barbara Liskov", "Donald Knuth", "Margaret Hamilton", "John McCarthy", "Frances Allen",
-            "Ken Thompson", "Radia Perlman", "Tim Berners-Lee", "Hedy Lamarr", "Claude Shannon",
-            "Sophie Wilson", "Niklaus Wirth", "Jean Sammet", "Dennis Ritchie", "Lynn Conway"]
-CONTEXTS = ["Letter to the board", "Interview with the local paper", "Committee hearing", "E-mail to staff",
-            "Press conference", "Public meeting", None]
+SPEAKERS = [
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Alan Turing",
+    "Katherine Johnson",
+    "Edsger Dijkstra",
+    "Barbara Liskov",
+    "Donald Knuth",
+    "Margaret Hamilton",
+    "John McCarthy",
+    "Frances Allen",
+    "Ken Thompson",
+    "Radia Perlman",
+    "Tim Berners-Lee",
+    "Hedy Lamarr",
+    "Claude Shannon",
+    "Sophie Wilson",
+    "Niklaus Wirth",
+    "Jean Sammet",
+    "Dennis Ritchie",
+    "Lynn Conway",
+]
+CONTEXTS = [
+    "Letter to the board",
+    "Interview with the local paper",
+    "Committee hearing",
+    "E-mail to staff",
+    "Press conference",
+    "Public meeting",
+    None,
+]
 
 
 def _sentence(rng: random.Random, low: int = 8, high: int = 22) -> str:
@@ -95,14 +120,17 @@ def chapter_yaml(number: int, seed: int = 7) -> str:
     events = []
     for k in range(3):
         date = _partial_date(rng, year + k) or f"{year + k}"
-        events.append(f'  - date: "{date}"\n    title: "{_sentence(rng, 4, 9)[:-1]}"\n'
-                      f'    text: "{_sentence(rng, 10, 20)}"')
+        events.append(
+            f'  - date: "{date}"\n    title: "{_sentence(rng, 4, 9)[:-1]}"\n    text: "{_sentence(rng, 10, 20)}"'
+        )
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 6))).capitalize()
     indented = "\n".join(f"  {line}" if line else "" for line in body.splitlines())
     quotes = "\n".join(_quote_yaml(q, rng, year) for q in placed + unplaced)
-    return (f'title: "Chapter {number}: {title}"\nid: chapter-{number:04d}\n'
-            f'summary: "{_sentence(rng, 12, 24)}"\nbody: |\n{indented}\n'
-            f"events:\n" + "\n".join(events) + "\nquotes:\n" + quotes + "\n")
+    return (
+        f'title: "Chapter {number}: {title}"\nid: chapter-{number:04d}\n'
+        f'summary: "{_sentence(rng, 12, 24)}"\nbody: |\n{indented}\n'
+        f"events:\n" + "\n".join(events) + "\nquotes:\n" + quotes + "\n"
+    )
 
 
 def write_dossier(out: Path, chapters: int, seed: int = 7) -> Path:
@@ -118,7 +146,9 @@ def write_dossier(out: Path, chapters: int, seed: int = 7) -> Path:
         'date: "2026-01-15"\n'
         'authors: ["Bench Writer"]\n'
         'publisher: "Benchmark Desk"\n'
-        'description: "Generated content for measuring the builder."\n', encoding="utf-8")
+        'description: "Generated content for measuring the builder."\n',
+        encoding="utf-8",
+    )
     for number in range(1, chapters + 1):
         (out / f"{number:04d}-chapter.yaml").write_text(chapter_yaml(number, seed), encoding="utf-8")
     return out

@@ -21,8 +21,12 @@ def test_the_registry_holds_the_four_editions_in_output_order():
     assert [e.kind for e in editions()] == ["pdf", "epub", "html", "handout"]
     assert default_kinds() == ("pdf", "epub", "html")
     needs = {e.kind: e.layout for e in editions()}
-    assert needs == {"pdf": LayoutNeed.DOCUMENT, "epub": LayoutNeed.PAGES, "html": LayoutNeed.NONE,
-                     "handout": LayoutNeed.NONE}
+    assert needs == {
+        "pdf": LayoutNeed.DOCUMENT,
+        "epub": LayoutNeed.PAGES,
+        "html": LayoutNeed.NONE,
+        "handout": LayoutNeed.NONE,
+    }
     assert len({e.suffix for e in editions()}) == 4  # no two editions write the same file
 
 
@@ -35,8 +39,13 @@ def test_build_options_name_editions_in_registry_order():
 
 
 def test_a_layout_survives_json_with_its_located_warnings(tmp_path):
-    warning = Diagnostic(Location(tmp_path / "01-a.yaml", 3, 7), "Failed to load image", field="weasyprint",
-                         severity="warning", code="weasyprint")
+    warning = Diagnostic(
+        Location(tmp_path / "01-a.yaml", 3, 7),
+        "Failed to load image",
+        field="weasyprint",
+        severity="warning",
+        code="weasyprint",
+    )
     layout = Layout({"ch-a": 3, "timeline": 9}, 12, (warning,), (PageStart(4, "p-1", 17),))
     again = Layout.from_json(layout.to_json())
     assert again == layout and again.warnings[0].location.line == 3
@@ -46,8 +55,9 @@ def test_a_layout_survives_json_with_its_located_warnings(tmp_path):
 
 
 def test_strict_promotes_a_warning_in_its_own_place(tmp_path):
-    warning = Diagnostic(Location(tmp_path / "01-a.yaml", 5, 1), "raw HTML removed", severity="warning",
-                         code="raw-html-removed")
+    warning = Diagnostic(
+        Location(tmp_path / "01-a.yaml", 5, 1), "raw HTML removed", severity="warning", code="raw-html-removed"
+    )
     error = warning.promoted()
     assert (error.severity, error.location, error.code) == ("error", warning.location, "raw-html-removed")
     assert error.format().startswith(f"{tmp_path / '01-a.yaml'}:5:1: error: ")
@@ -57,9 +67,14 @@ def test_strict_promotes_a_warning_in_its_own_place(tmp_path):
 def test_a_weasyprint_warning_is_located_at_the_line_naming_its_file(tmp_path):
     (tmp_path / "01-a.yaml").write_text("title: A\nbody: |\n  ![A map](maps/town.png)\n", encoding="utf-8")
     url = (tmp_path / "maps" / "town.png").as_uri()
-    (at_line, nowhere, shipped) = located([f"Failed to load image at '{url}': broken",
-                                           "Ignored `foo: bar` at 1:1, unknown property.",
-                                           "Failed to load image at 'file:///usr/share/x.png': gone"], tmp_path)
+    (at_line, nowhere, shipped) = located(
+        [
+            f"Failed to load image at '{url}': broken",
+            "Ignored `foo: bar` at 1:1, unknown property.",
+            "Failed to load image at 'file:///usr/share/x.png': gone",
+        ],
+        tmp_path,
+    )
     assert (at_line.location.path.name, at_line.location.line, at_line.location.column) == ("01-a.yaml", 3, 12)
     assert at_line.code == "weasyprint" and at_line.severity == "warning"
     assert nowhere.location == Location(tmp_path) and shipped.location == Location(tmp_path)
@@ -88,8 +103,10 @@ def test_find_reference_prefers_the_whole_address_then_the_file_name(tmp_path):
 
 
 def test_page_markers_go_where_the_layout_says_pages_begin():
-    documents = {"text/a.xhtml": '<html><body><h1 id="ch-a">A</h1><p id="p-1">one two three four</p></body></html>',
-                 "text/b.xhtml": '<html><body><h1 id="ch-b">B</h1></body></html>'}
+    documents = {
+        "text/a.xhtml": '<html><body><h1 id="ch-a">A</h1><p id="p-1">one two three four</p></body></html>',
+        "text/b.xhtml": '<html><body><h1 id="ch-b">B</h1></body></html>',
+    }
     marked, page_list = insert_page_breaks(documents, {"ch-a": 1, "p-1": 1, "ch-b": 4}, [PageStart(2, "p-1", 2)])
     assert [label for label, _ in page_list] == ["1", "2", "3", "4"]
     a = marked["text/a.xhtml"]

@@ -13,13 +13,15 @@ from report.errors import ReportError
 from report.pipeline import check
 from report.render import Renderer, RenderSettings, css_string, fixed_timestamp
 
-META = ('title: A Test\nlanguage: en\ndate: "2024-05-01"\n'
-        # a cited source, so that the sources appendix is there with the others
-        'sources:\n  - id: s1\n    type: report\n    title: A report\n')
+META = (
+    'title: A Test\nlanguage: en\ndate: "2024-05-01"\n'
+    # a cited source, so that the sources appendix is there with the others
+    "sources:\n  - id: s1\n    type: report\n    title: A report\n"
+)
 CHAPTERS = {
     "01-first.yaml": "title: First\nbody: |\n  Text with a note.[^1]\n\n  [[quote:q1]]\n\n  [^1]: The note.\n"
-                     "quotes:\n  - id: q1\n    speaker: Ann Example\n    text: Said once\n    source: s1\n"
-                     'events:\n  - date: "2020-03"\n    title: Something happened\n    text: t\n',
+    "quotes:\n  - id: q1\n    speaker: Ann Example\n    text: Said once\n    source: s1\n"
+    'events:\n  - date: "2020-03"\n    title: Something happened\n    text: t\n',
     "02-second.yaml": "title: Second\nbody: More text.\n",
 }
 
@@ -86,10 +88,15 @@ def test_dates_and_build_id_are_the_settings_never_the_clock(renderer):
     assert "0123456789abcdef" in document
 
 
-@pytest.mark.parametrize("text,literal", [
-    ('say "hi"', r'"say \"hi\""'), ("a\\b", r'"a\\b"'), ("</style>", r'"\3c /style\3e "'),
-    ("line\nbreak", r'"line\a break"'),
-])
+@pytest.mark.parametrize(
+    "text,literal",
+    [
+        ('say "hi"', r'"say \"hi\""'),
+        ("a\\b", r'"a\\b"'),
+        ("</style>", r'"\3c /style\3e "'),
+        ("line\nbreak", r'"line\a break"'),
+    ],
+)
 def test_css_strings_are_quoted_safely(text, literal):
     assert str(css_string(text)) == literal
 

@@ -27,8 +27,11 @@ def render_page(pdf: Path, page: int, out_dir: Path, dpi: int = DPI) -> Path:
     if tool is None:
         raise RuntimeError("pdftoppm is missing: apt-get install poppler-utils")
     prefix = out_dir / f"{pdf.stem}-p{page}"
-    subprocess.run([tool, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
-                    str(prefix)], check=True, capture_output=True)
+    subprocess.run(
+        [tool, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf), str(prefix)],
+        check=True,
+        capture_output=True,
+    )
     return prefix.with_suffix(".png")
 
 
@@ -61,7 +64,9 @@ def compare(rendered: Path, reference_name: str, diff_dir: Path, update: bool = 
         # Amplify the differences so a shifted line shows up plainly.
         diff.point(lambda v: min(255, v * 8)).save(diff_path)
         shutil.copyfile(rendered, diff_dir / f"got-{reference_name}")
-        raise AssertionError(f"{reference_name}: mean difference {score:.2f} (limit {TOLERANCE}), "
-                             f"{strong_share:.2%} of pixels changed strongly (limit {MAX_STRONG_SHARE:.1%}); "
-                             f"see {diff_path} and {diff_dir / f'got-{reference_name}'}")
+        raise AssertionError(
+            f"{reference_name}: mean difference {score:.2f} (limit {TOLERANCE}), "
+            f"{strong_share:.2%} of pixels changed strongly (limit {MAX_STRONG_SHARE:.1%}); "
+            f"see {diff_path} and {diff_dir / f'got-{reference_name}'}"
+        )
     return score
