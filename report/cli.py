@@ -246,6 +246,8 @@ def _build(args) -> int:
                     "warnings": [w.as_dict() for w in result.warnings],
                     "errors": [],
                     "timings": {k: round(v, 3) for k, v in result.timings.items()},
+                    # per chapter step: results made in this build, and reused from an earlier one
+                    "reused": result.reused,
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -358,10 +360,12 @@ def _watch(args) -> int:
 
             webbrowser.open(url)
 
-    def built(ok: bool, seconds: float) -> None:
+    def built(ok: bool, seconds: float, parsed: tuple[int, int]) -> None:
         stamp = time.strftime("%H:%M:%S")
+        again, files = parsed
         print(
-            f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s",
+            f"[{stamp}] {'rebuilt' if ok else 'source has errors, shown in the page'} in {seconds:.2f} s"
+            f" (files parsed: {again} of {files})",
             file=sys.stderr,
             flush=True,
         )

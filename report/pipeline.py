@@ -21,6 +21,7 @@ from . import __version__
 from .cache import BuildCache, build_key, digest_files
 from .errors import Collector, Diagnostic, SourceError
 from .folder import find_reference, is_inside
+from .memo import DISK_FILE, Memo
 from .options import BuildOptions
 from .writers import files
 from .writers.edition import Edition, EditionContext, LayoutNeed, Made, edition, editions
@@ -65,19 +66,21 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     cached: bool = False  # nothing had changed: the outputs of the last build were kept
+    # per chapter step (memo.py): how many results were made and how many reused
+    reused: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 Progress = Callable[[str, str], None]  # (stage, state) where state is "start" or "done"
 
 
-def check(root: Path) -> tuple[Collector, Book | None]:
+def check(root: Path, memo: Memo | None = None) -> tuple[Collector, Book | None]:
     """Load and derive without rendering: every error and warning of the source."""
     from .derive.book import derive_book
     from .source.loader import load_dossier
 
     collector = Collector()
-    dossier = load_dossier(Path(root), collector)
-    book = derive_book(dossier, collector) if dossier is not None else None
+    dossier = load_dossier(Path(root), collector, memo)
+    book = derive_book(dossier, collector, memo) if dossier is not None else None
     return collector, book
 
 
@@ -98,11 +101,15 @@ def output_stem(book: Book) -> str:
     return stem or "dossier"
 
 
-def build(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+def build(
+    root: Path, options: BuildOptions, progress: Progress | None = None, *, memo: Memo | None = None
+) -> BuildResult:
     """Build the requested editions of the dossier at ``root`` into ``options.out_dir``.
 
     An unchanged dossier (same content, styles, templates, code and options) with its
-    outputs in place is answered from the cache; `force` builds anyway.
+    outputs in place is answered from the cache; `force` builds anyway. Chapters that did
+    not change since the last build are not read again: from ``memo`` when given (`report
+    watch` keeps one across saves), else from the output folder's disk memo (memo.py).
     """
     report = progress or (lambda stage, state: None)
     result = BuildResult()
@@ -125,15 +132,22 @@ def build(root: Path, options: BuildOptions, progress: Progress | None = None) -
         result.cached = True
         return result
 
+    if memo is None:  # `--force` trusts nothing kept: the parts are made again, then kept for next time
+        memo = Memo(cache.folder / DISK_FILE, read=not options.force)
     requested = [edition(kind) for kind in options.formats]
     # The EPUB's print page numbers come from the PDF layout of the same content and page options.
     layout_key = build_key(digest, {"pdf": asdict(options.pdf)})
     plan = _LayoutPlan.for_build(requested, options, cache, layout_key)
+    memo.begin()
+    produced = False
     try:
         with _dossier_code_errors(root):
-            stem, made, warnings, layout = _produce(root, options, requested, plan, styles, digest, cache, stage)
+            stem, made, warnings, layout = _produce(root, options, requested, plan, styles, digest, cache, stage, memo)
+        produced = True
     finally:
         plan.close()
+        memo.finish(save=produced)  # a failed build writes nothing, not even its parts
+        result.reused = memo.counts()
     result.warnings += warnings
     if layout is not None:
         cache.write_layout(layout_key, layout)
@@ -210,6 +224,7 @@ def _produce(
     digest: str,
     cache: BuildCache,
     stage: Callable[[str], _Stage],
+    memo: Memo,
 ) -> tuple[str, dict[str, Made], list[Diagnostic], Layout | None]:
     """Load, derive and make every requested edition in memory; nothing is written here.
 
@@ -225,8 +240,8 @@ def _produce(
 
     with stage("load"):
         collector = Collector()
-        dossier = load_dossier(root, collector)
-        book = derive_book(dossier, collector) if dossier is not None else None
+        dossier = load_dossier(root, collector, memo)
+        book = derive_book(dossier, collector, memo) if dossier is not None else None
         collector.raise_if_errors()
         assert dossier is not None and book is not None
     warnings = [d for d in collector.warnings if d.code not in LINT_ONLY]
@@ -238,7 +253,7 @@ def _produce(
         build_id=digest[:16],
         layout=options.pdf.layout,
     )
-    renderer = Renderer(book, settings)
+    renderer = Renderer(book, settings, memo=memo)
     source = plan.source(renderer, options, styles, stage)
     ctx = EditionContext(book, renderer, settings, options, styles, cache, digest, stage, source)
     made: dict[str, Made] = {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from datetime import date as Date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,13 @@ from .errors import Diagnostic, Location, ReportError, SourceError
 from .languages.bidi import isolate_for
 from .languages.breaks import keep_korean_words_whole
 from .languages.css import language_css
+from .memo import Memo, digest
 from .sandbox import DataOnlyEnvironment
 
 TEMPLATES = Path(__file__).parent / "templates"
+# what a chapter's section is rendered from (the memo's key holds their text); and what it may not read
+_CHAPTER_TEMPLATES = ("chapter.html", "_macros.html")
+_NOT_FOR_SECTIONS = ("pages", "build_id")
 KEY_POINTS_DOCUMENT = "text/key-points.xhtml"  # the dossier's key points: the EPUB's first document
 
 
@@ -103,14 +108,43 @@ def make_environment(override: Path | None = None) -> jinja2.Environment:
     return env
 
 
+def _environment(override: Path, memo: Memo | None) -> jinja2.Environment:
+    """The template environment; with a memo, one per state of the dossier's templates/ folder.
+
+    Compiling the templates is a good part of an HTML build; a kept environment recompiles a
+    template whose file changed (Jinja2's auto_reload) and a new folder listing makes a new one.
+    """
+    if memo is None:
+        return make_environment(override)
+    listing: list[tuple[str, int, int]] = []
+    if override.is_dir():
+        for path in sorted(override.rglob("*")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            listing.append((path.relative_to(override).as_posix(), info.st_mtime_ns, info.st_size))
+    return memo.step("templates", digest(str(override), listing), lambda own: make_environment(override))
+
+
 class Renderer:
     """Renders the documents of every edition from one Book."""
 
-    def __init__(self, book: Book, settings: RenderSettings, env: jinja2.Environment | None = None):
+    def __init__(
+        self,
+        book: Book,
+        settings: RenderSettings,
+        env: jinja2.Environment | None = None,
+        memo: Memo | None = None,
+    ):
         self.book = book
         self.settings = settings
-        self.env = env or make_environment(book.root / "templates")
         self._dossier_templates = (book.root / "templates").resolve()
+        self.env = env or _environment(book.root / "templates", memo)
+        # a chapter's section is rendered once and kept while it and the book's own fields stay
+        # the same; a dossier that brings its own chapter template gets it rendered every time
+        overridden = any((self._dossier_templates / name).exists() for name in _CHAPTER_TEMPLATES)
+        self.memo = memo if memo is not None and not overridden else None
         # a document may print a few times the dossier's own text (see sandbox.MIN_OUTPUT)
         self._text_size = sum(
             len(part.html) for chapter in book.chapters for parts in chapter.body.values() for part in parts
@@ -137,6 +171,7 @@ class Renderer:
             # a draft says so in its title (the PDF's and the web page's), as on its cover
             "document_title": f"{book.title} ({s['draft']})" if book.draft else book.title,
             "pages": {},
+            "chapter_section": self._chapter_section,
         }
         self._files = {c.anchor: c.file_name for c in book.chapters}
         self._files.update({a.anchor: a.epub_document for a in book.appendices})
@@ -144,6 +179,47 @@ class Renderer:
         for chapter in book.chapters:
             for quote in chapter.quotes.values():
                 self._files[quote.anchor] = chapter.file_name
+
+    @jinja2.pass_context
+    def _chapter_section(self, context: jinja2.runtime.Context, chapter: views.ChapterView) -> Markup:
+        """`{{ chapter_section(chapter) }}`: the chapter as chapter.html renders it in this edition.
+
+        The section may read the chapter, the book's own fields and the common context, never
+        another chapter, the page numbers or the build id (it is kept while those change):
+        those names are left out of its context, so a template that reads them fails loudly.
+        """
+        edition = context["edition"]
+        section = {key: value for key, value in self.common.items() if key not in _NOT_FOR_SECTIONS}
+        section.update(book=self._book_fields, edition=edition, chapter=chapter)
+
+        def make(own: object = None) -> str:
+            return self.env.get_template("chapter.html").render(section)
+
+        if self.memo is None or not chapter.key:
+            return Markup(make())
+        key = digest("section", edition, chapter.key, self._section_inputs)
+        return Markup(self.memo.step("section", key, make, disk=True))
+
+    @cached_property
+    def _book_fields(self) -> Book:
+        """The book without its chapters and indexes: what a chapter's section may read of it."""
+        return replace(self.book, chapters=(), timeline=(), quote_index=(), images=())
+
+    @cached_property
+    def _section_inputs(self) -> str:
+        """Everything but the chapter that a chapter's section is made from, as one digest."""
+        templates = tuple((TEMPLATES / name).read_text(encoding="utf-8") for name in _CHAPTER_TEMPLATES)
+        shown = {
+            key: value
+            for key, value in self.common.items()
+            if key not in _NOT_FOR_SECTIONS and key not in ("book", "list_of", "epub_file", "chapter_section")
+        }
+        return digest(
+            repr(self._book_fields),
+            sorted((key, repr(value)) for key, value in shown.items()),
+            sorted(self._files.items()),
+            templates,
+        )
 
     def _epub_file(self, anchor: str) -> str:
         """The EPUB document (relative to text/) that holds an anchor."""

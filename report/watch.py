@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .errors import ReportError, SourceError
 from .folder import is_inside
+from .memo import Memo
 from .pipeline import BuildOptions, build
 
 EVENTS_PATH = "/__report/events"
@@ -92,10 +93,13 @@ def _overlay(errors: list[str]) -> str:
     )
 
 
-def rebuild(root: Path, out_dir: Path, state: PreviewState) -> bool:
-    """Build the HTML edition and publish it, or publish the errors; True when it built."""
+def rebuild(root: Path, out_dir: Path, state: PreviewState, memo: Memo | None = None) -> bool:
+    """Build the HTML edition and publish it, or publish the errors; True when it built.
+
+    ``memo`` is kept across saves: only the chapters that changed are read and rendered again.
+    """
     try:
-        result = build(root, BuildOptions(out_dir=out_dir, formats=("html",)))
+        result = build(root, BuildOptions(out_dir=out_dir, formats=("html",)), memo=memo)
     except SourceError as exc:
         state.publish(None, [d.format(with_source=True) for d in exc.diagnostics])
         return False
@@ -173,7 +177,7 @@ def serve(
     port: int = 8000,
     out_dir: Path | None = None,
     on_ready: Callable[[str], None] | None = None,
-    on_build: Callable[[bool, float], None] | None = None,
+    on_build: Callable[[bool, float, tuple[int, int]], None] | None = None,
     stop_event: threading.Event | None = None,
 ) -> None:
     """Serve and rebuild until ``stop_event`` is set, Ctrl-C or SIGTERM."""
@@ -190,16 +194,19 @@ def serve(
     temporary = out_dir is None
     out = Path(tempfile.mkdtemp(prefix="report-watch-")) if out_dir is None else Path(out_dir).resolve()
     stop = stop_event or threading.Event()
-    report_build = on_build or (lambda ok, seconds: None)
+    # (ok, seconds, (files parsed again, files read)): a save parses only the file that changed
+    report_build = on_build or (lambda ok, seconds, parsed: None)
 
     built_from: dict[str, tuple[int, int]] = {}
+    memo = Memo()  # every chapter's parts, kept from save to save
 
     def timed_rebuild() -> None:
         nonlocal built_from
         built_from = _snapshot(root, out)
         start = time.perf_counter()
-        ok = rebuild(root, out, state)
-        report_build(ok, time.perf_counter() - start)
+        ok = rebuild(root, out, state, memo)
+        files = memo.counts().get("yaml", {"made": 0, "reused": 0})
+        report_build(ok, time.perf_counter() - start, (files["made"], files["made"] + files["reused"]))
 
     # serve_forever runs before anything can fail, so the shutdown() below never waits for a loop
     # that was not started; until the first build is done the page is empty and then reloads.

@@ -6,6 +6,7 @@ The Book holds anchor ids, never page numbers: the PDF gets numbers from CSS
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import re
@@ -18,6 +19,7 @@ from ..errors import Collector, Location
 from ..folder import is_inside
 from ..languages import available_tags
 from ..languages.coverage import FontPlan, check_coverage, language_fields, source_fields
+from ..memo import Memo, digest
 from ..source.loader import LoadedChapter, LoadedDossier
 from ..source.model import PartialDate
 from .appendices import APPENDICES, Appendix
@@ -140,6 +142,8 @@ class ChapterView:
     events: tuple[EventView, ...]
     source_path: Path = field(repr=False)
     expected: tuple[Expected, ...] = field(default=(), repr=False)  # checked in every edition (completeness.py)
+    # the digest of everything the view was made from (memo.py): the same key, the same view
+    key: str = field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -208,20 +212,21 @@ class Book:
         return {q.id: q for c in self.chapters for q in c.quotes.values()}
 
 
-def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
-    """Build the Book; report located errors (dangling quotes, bad images) to ``collector``."""
+def derive_book(dossier: LoadedDossier, collector: Collector, memo: Memo | None = None) -> Book | None:
+    """Build the Book; report located errors (dangling quotes, bad images) to ``collector``.
+
+    Two stages: each chapter alone (its Markdown parsed, each edition's body rendered, its
+    view made), then the whole book (numbering, cross-chapter checks, timeline, quote index).
+    With a memo, a chapter step whose inputs did not change is not done again (memo.py).
+    """
+    memo = memo or Memo()
     meta = dossier.meta
     language = Language(meta.language)
-    markdown = make_markdown(
-        language.quotes, raw_html=meta.raw_html, straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore")
-    )
+    straight = language.script in ("Hans", "Hant", "Jpan", "Kore")
     # a quotation stands inside the language's primary marks: a quotation inside it takes the secondary ones
     marks = language.quotes
-    quoted = make_markdown(
-        (marks[2], marks[3], marks[0], marks[1]),
-        raw_html=meta.raw_html,
-        straight_quotes=language.script in ("Hans", "Hant", "Jpan", "Kore"),
-    )
+    markdown = _markdown(memo, tuple(language.quotes), meta.raw_html, straight)
+    quoted = _markdown(memo, (marks[2], marks[3], marks[0], marks[1]), meta.raw_html, straight)
     if language.table is None:
         collector.warning(
             dossier.meta_doc.locate(("language",)),
@@ -240,16 +245,17 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
     )
     images: dict[Path, Image] = {}
 
-    def fmt(value: PartialDate | None) -> str:
-        return language.format_date(value) if value else ""
-
     quote_ids = {q.id for c in dossier.chapters for q in c.model.quotes} | dossier.unvalidated_quote_ids
     placed_ids: set[str] = set()
     parsed_bodies: list[ParsedBody] = []
     footnotes_so_far = 0
+    parse_keys: list[str] = []
     for loaded in dossier.chapters:
-        parsed = markdown.parse_body(loaded.model.body, chapter_anchor(loaded))
+        parse_key = digest("parse", markdown.config, loaded.model.body, chapter_anchor(loaded))
+        parse = functools.partial(_parse, markdown, loaded.model.body, chapter_anchor(loaded))
+        parsed = memo.step("markdown", parse_key, parse, disk=True)
         parsed_bodies.append(parsed)
+        parse_keys.append(parse_key)
         first_line = loaded.body_line()
         seen_here: set[str] = set()
         for ref in parsed.quote_refs:
@@ -296,7 +302,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             )
         for image in parsed.images:
             where = Location(loaded.path, first_line + image.line, 1)
-            checked = _check_image(dossier.root, image.src, where, collector)
+            checked = _check_image(dossier.root, image.src, where, collector, memo=memo)
             if not image.alt:
                 collector.error(
                     where,
@@ -317,7 +323,7 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
             where = Location(loaded.path, first_line + raw.line, 1)
             for finding in inspect(raw.html):
                 if finding.image_src:
-                    checked = _check_image(dossier.root, finding.image_src, where, collector)
+                    checked = _check_image(dossier.root, finding.image_src, where, collector, memo=memo)
                     if checked:
                         images.setdefault(checked.source, checked)
                 else:
@@ -327,7 +333,9 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
 
     cover = None
     if meta.cover:
-        cover = _check_image(dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector, field="cover")
+        cover = _check_image(
+            dossier.root, meta.cover, dossier.meta_doc.locate(("cover",)), collector, field="cover", memo=memo
+        )
     if collector.errors:
         return None
 
@@ -356,126 +364,70 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
 
         return url
 
+    urls = {edition: image_url_for(edition) for edition in EDITIONS}
+    # what a body's rendering reads besides its parse: the images (files and their bytes) and the root
+    images_key = digest(str(dossier.root), tuple((str(p), i.epub_name, i.media_type) for p, i in images.items()))
+    source_hrefs = {edition: _source_href(edition) for edition in EDITIONS}
+
+    def render(edition: str, parsed: ParsedBody, parse_key: str, anchor: str) -> tuple[str, tuple, tuple]:
+        """One edition's body of one chapter: (its key, body parts, footnotes)."""
+        # the citations the chapter makes, as the whole dossier's style rendered them
+        cites = tuple((ref.anchor, cited.citations.get(ref.anchor)) for ref in parsed.citations)
+        key = digest("body", parse_key, edition, anchor, cites, images_key, cited.citation_class)
+        parts, notes = memo.step(
+            "body",
+            key,
+            lambda own: markdown.render_body(
+                parsed, anchor, edition, urls[edition], cited.citations, source_hrefs[edition]
+            ),
+            disk=True,
+        )
+        return key, parts, notes
+
     chapters: list[ChapterView] = []
     events: list[EventView] = []
     order = 0
-    for number, (loaded, parsed) in enumerate(zip(dossier.chapters, parsed_bodies, strict=True), start=1):
-        model = loaded.model
+    for number, (loaded, parsed, parse_key) in enumerate(
+        zip(dossier.chapters, parsed_bodies, parse_keys, strict=True), start=1
+    ):
         anchor = chapter_anchor(loaded)
-        title_plain = markdown.plain(model.title)
-        quotes: dict[str, QuoteView] = {}
-        placed_here = {ref.quote_id for ref in parsed.quote_refs}
-        for quote in model.quotes:
-            quotes[quote.id] = QuoteView(
-                id=quote.id,
-                anchor=f"q-{quote.id}",
-                speakers=tuple(quote.speaker),
-                text_html=quoted.inline(quote.text),
-                text_plain=quoted.plain(quote.text),
-                date=quote.date,
-                date_label=fmt(quote.date),
-                context_html=markdown.inline(quote.context),
-                chapter_anchor=anchor,
-                placed=quote.id in placed_here,
-                source=cited.quote_sources.get(quote.id),
-            )
-        for index, quote in enumerate(model.quotes):
-            if quote.id not in placed_ids:
-                collector.warning(
-                    loaded.doc.locate(("quotes", index, "id")),
-                    f"quote '{quote.id}' is not placed in any body; it follows the chapter's text",
-                    field=f"quotes[{index}]",
-                    code="unplaced-quote",
-                )
-        chapter_events = []
-        for index, event in enumerate(model.events):
-            order += 1
-            if not event.text:
-                collector.warning(
-                    loaded.doc.locate(("events", index)),
-                    "event has no text",
-                    field=f"events[{index}]",
-                    code="event-without-text",
-                )
-            event_anchor = event.id or f"ev-{loaded.anchor}-{index + 1}"
-            chapter_events.append(
-                EventView(
-                    anchor=event_anchor,
-                    date=event.date,
-                    date_label=fmt(event.date),
-                    date_in_year=language.format_date_in_year(event.date),
-                    title_html=markdown.inline(event.title),
-                    text_html=markdown.inline(event.text),
-                    chapter_anchor=anchor,
-                    chapter_title=title_plain,
-                    order=order,
-                    source=cited.event_sources.get((loaded.anchor, index)),
-                )
-            )
-        events.extend(chapter_events)
-        expected = [Expected(f"{anchor}-title", "chapter title", loaded.doc.locate(("title",)))]
-        first_line = loaded.body_line()
-        for block in [*parsed.blocks, *note_blocks(parsed, anchor)]:
-            if block.kind == "html_block":
-                continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
-            what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(
-                block.kind, block.kind.replace("_", " ")
-            )
-            call = "-fnref".join(block.anchor.rsplit("-fn", 1)) if block.kind == "footnote" else ""
-            expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1), call))
-        expected += [
-            Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
-            for index, quote in enumerate(model.quotes)
-        ]
-        if model.summary:
-            expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
-        if model.key_points:
-            expected.append(Expected(f"{anchor}-key-points", "key points", loaded.doc.locate(("key_points",))))
-        expected += [
-            Expected(
-                f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline", loaded.doc.locate(("events", index))
-            )
-            for index, view in enumerate(chapter_events)
-        ]
-        bodies = {}
-        notes = {}
-        for edition in EDITIONS:
-            bodies[edition], notes[edition] = markdown.render_body(
-                parsed, anchor, edition, image_url_for(edition), cited.citations, _source_href(edition)
-            )
-        if meta.raw_html and parsed.raw_html:
-            depth = max(element_depth(part.html) for part in bodies["html"])
-            if depth > MAX_ELEMENT_DEPTH:
-                collector.error(
-                    Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
-                    f"raw HTML nests elements {depth} deep in this chapter; the limit is {MAX_ELEMENT_DEPTH}",
-                    field="body",
-                )
-            columns = max(table_columns(part.html) for part in bodies["html"])
-            if columns > MAX_TABLE_COLUMNS and not parsed.too_wide:
-                collector.error(
-                    Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
-                    f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is {MAX_TABLE_COLUMNS}",
-                    field="body",
-                )
-        chapters.append(
-            ChapterView(
-                anchor=anchor,
-                number=number,
-                file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
-                title_html=markdown.inline(model.title),
-                title_plain=title_plain,
-                summary_html=markdown.inline(model.summary),
-                key_points=tuple(markdown.inline(point) for point in model.key_points),
-                body=bodies,
-                footnotes=notes,
-                quotes=quotes,
-                unplaced=tuple(q for q in quotes.values() if not q.placed),
-                events=tuple(chapter_events),
-                source_path=loaded.path,
-                expected=tuple(expected),
-            )
+        rendered = {edition: render(edition, parsed, parse_key, anchor) for edition in EDITIONS}
+        placed = tuple(quote.id in placed_ids for quote in loaded.model.quotes)
+        quote_sources = tuple(cited.quote_sources.get(quote.id) for quote in loaded.model.quotes)
+        event_sources = tuple(cited.event_sources.get((loaded.anchor, i)) for i in range(len(loaded.model.events)))
+        view_key = digest(
+            "chapter",
+            loaded.doc.key,
+            loaded.anchor,
+            number,
+            order,
+            language.tag,
+            markdown.config,
+            quoted.config,
+            placed,
+            quote_sources,
+            event_sources,
+            tuple(key for key, _, _ in rendered.values()),
         )
+        make_view = functools.partial(
+            _chapter_view,
+            loaded,
+            parsed,
+            number,
+            order,
+            {edition: (parts, notes) for edition, (_, parts, notes) in rendered.items()},
+            placed_ids,
+            cited,
+            language,
+            markdown,
+            quoted,
+            raw_html=meta.raw_html,
+            key=view_key,
+        )
+        view = memo.step("chapter", view_key, make_view, collector, disk=True)
+        order += len(view.events)
+        events.extend(view.events)
+        chapters.append(view)
 
     timeline = tuple(sorted(events, key=lambda e: (e.date, e.order)))
     source = None
@@ -513,6 +465,155 @@ def derive_book(dossier: LoadedDossier, collector: Collector) -> Book | None:
         sources=cited.sources,
         citation_class=cited.citation_class,
         appendices=tuple(a for a in APPENDICES if not a.only_with or getattr(cited, a.only_with)),
+    )
+
+
+def _chapter_view(
+    loaded: LoadedChapter,
+    parsed: ParsedBody,
+    number: int,
+    order: int,
+    rendered: dict[str, tuple[tuple[BodyPart, ...], tuple[Footnote, ...]]],
+    placed_ids: set[str],
+    cited,
+    language: Language,
+    markdown,
+    quoted,
+    collector: Collector,
+    *,
+    raw_html: bool,
+    key: str,
+) -> ChapterView:
+    """One chapter's view: its quotes, events, bodies and what every edition must show of it.
+
+    Reads the chapter and the few whole-dossier facts passed in (all of them in its memo key).
+    """
+
+    def fmt(value: PartialDate | None) -> str:
+        return language.format_date(value) if value else ""
+
+    model = loaded.model
+    anchor = chapter_anchor(loaded)
+    title_plain = markdown.plain(model.title)
+    quotes: dict[str, QuoteView] = {}
+    placed_here = {ref.quote_id for ref in parsed.quote_refs}
+    for quote in model.quotes:
+        quotes[quote.id] = QuoteView(
+            id=quote.id,
+            anchor=f"q-{quote.id}",
+            speakers=tuple(quote.speaker),
+            text_html=quoted.inline(quote.text),
+            text_plain=quoted.plain(quote.text),
+            date=quote.date,
+            date_label=fmt(quote.date),
+            context_html=markdown.inline(quote.context),
+            chapter_anchor=anchor,
+            placed=quote.id in placed_here,
+            source=cited.quote_sources.get(quote.id),
+        )
+    for index, quote in enumerate(model.quotes):
+        if quote.id not in placed_ids:
+            collector.warning(
+                loaded.doc.locate(("quotes", index, "id")),
+                f"quote '{quote.id}' is not placed in any body; it follows the chapter's text",
+                field=f"quotes[{index}]",
+                code="unplaced-quote",
+            )
+    chapter_events = []
+    for index, event in enumerate(model.events):
+        order += 1
+        if not event.text:
+            collector.warning(
+                loaded.doc.locate(("events", index)),
+                "event has no text",
+                field=f"events[{index}]",
+                code="event-without-text",
+            )
+        event_anchor = event.id or f"ev-{loaded.anchor}-{index + 1}"
+        chapter_events.append(
+            EventView(
+                anchor=event_anchor,
+                date=event.date,
+                date_label=fmt(event.date),
+                date_in_year=language.format_date_in_year(event.date),
+                title_html=markdown.inline(event.title),
+                text_html=markdown.inline(event.text),
+                chapter_anchor=anchor,
+                chapter_title=title_plain,
+                order=order,
+                source=cited.event_sources.get((loaded.anchor, index)),
+            )
+        )
+    expected = [Expected(f"{anchor}-title", "chapter title", loaded.doc.locate(("title",)))]
+    first_line = loaded.body_line()
+    for block in [*parsed.blocks, *note_blocks(parsed, anchor)]:
+        if block.kind == "html_block":
+            continue  # raw HTML keeps no id of ours; its words are inside its neighbours' checks
+        what = {"footnote": f"footnote {block.anchor.rsplit('-fn', 1)[-1]}"}.get(
+            block.kind, block.kind.replace("_", " ")
+        )
+        call = "-fnref".join(block.anchor.rsplit("-fn", 1)) if block.kind == "footnote" else ""
+        expected.append(Expected(block.anchor, what, Location(loaded.path, first_line + block.line, 1), call))
+    expected += [
+        Expected(f"q-{quote.id}", f"quote '{quote.id}'", loaded.doc.locate(("quotes", index, "text")))
+        for index, quote in enumerate(model.quotes)
+    ]
+    if model.summary:
+        expected.append(Expected(f"{anchor}-summary", "summary", loaded.doc.locate(("summary",))))
+    if model.key_points:
+        expected.append(Expected(f"{anchor}-key-points", "key points", loaded.doc.locate(("key_points",))))
+    expected += [
+        Expected(
+            f"tl-{view.anchor}", f"event '{view.date_label}' in the timeline", loaded.doc.locate(("events", index))
+        )
+        for index, view in enumerate(chapter_events)
+    ]
+    bodies = {edition: parts for edition, (parts, _) in rendered.items()}
+    notes = {edition: footnotes for edition, (_, footnotes) in rendered.items()}
+    if raw_html and parsed.raw_html:
+        depth = max(element_depth(part.html) for part in bodies["html"])
+        if depth > MAX_ELEMENT_DEPTH:
+            collector.error(
+                Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                f"raw HTML nests elements {depth} deep in this chapter; the limit is {MAX_ELEMENT_DEPTH}",
+                field="body",
+            )
+        columns = max(table_columns(part.html) for part in bodies["html"])
+        if columns > MAX_TABLE_COLUMNS and not parsed.too_wide:
+            collector.error(
+                Location(loaded.path, first_line + parsed.raw_html[0].line, 1),
+                f"raw HTML makes a table of {columns:,} columns in this chapter; the limit is {MAX_TABLE_COLUMNS}",
+                field="body",
+            )
+    return ChapterView(
+        anchor=anchor,
+        number=number,
+        file_name=f"text/{number:03d}-{loaded.anchor}.xhtml",
+        title_html=markdown.inline(model.title),
+        title_plain=title_plain,
+        summary_html=markdown.inline(model.summary),
+        key_points=tuple(markdown.inline(point) for point in model.key_points),
+        body=bodies,
+        footnotes=notes,
+        quotes=quotes,
+        unplaced=tuple(q for q in quotes.values() if not q.placed),
+        events=tuple(chapter_events),
+        source_path=loaded.path,
+        expected=tuple(expected),
+        key=key,
+    )
+
+
+def _parse(markdown, body: str, anchor: str, collector: Collector) -> ParsedBody:
+    return markdown.parse_body(body, anchor)  # reports nothing: book.py locates what the parse found
+
+
+def _markdown(memo: Memo, quotes: tuple[str, ...], raw_html: bool, straight: bool):
+    """A configured Markdown parser, made once per configuration (its inline results are kept)."""
+    return memo.step(
+        "markdown-parser",
+        digest(quotes, raw_html, straight),
+        lambda own: make_markdown(quotes, raw_html=raw_html, straight_quotes=straight),
     )
 
 
@@ -566,7 +667,9 @@ def _is_url(src: str) -> bool:
     return "://" in src or bool(re.match(r"^\s*[a-z][a-z0-9+.-]*:", src, re.IGNORECASE))
 
 
-def _check_image(root: Path, src: str, where: Location, collector: Collector, *, field: str = "body") -> Image | None:
+def _check_image(
+    root: Path, src: str, where: Location, collector: Collector, *, field: str = "body", memo: Memo | None = None
+) -> Image | None:
     """A real PNG, JPEG or GIF file inside the dossier folder, of bounded size; else a located error."""
     shown = src[:80]
     if _is_url(src) or src.startswith("//"):
@@ -608,13 +711,16 @@ def _check_image(root: Path, src: str, where: Location, collector: Collector, *,
         guessed = mimetypes.guess_type(name)[0] or "unknown type"
         collector.error(where, f"'{shown}' is not a PNG, JPEG or GIF image (named as {guessed})", field=field)
         return None
-    problem = _decode_problem(data)
+    digest_hex = hashlib.sha256(data).hexdigest()
+    if memo is None:
+        problem = _decode_problem(data)
+    else:  # decoding every pixel is the slow part: once per distinct file content
+        problem = memo.step("image", digest_hex, lambda own: _decode_problem(data), disk=True)
     if problem:
         collector.error(where, f"image '{shown}' {problem}", field=field)
         return None
-    digest = hashlib.sha256(data).hexdigest()[:16]
     extension = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[media_type]
-    return Image(resolved, media_type, f"images/{digest}.{extension}", data)
+    return Image(resolved, media_type, f"images/{digest_hex[:16]}.{extension}", data)
 
 
 def _decode_problem(data: bytes) -> str:

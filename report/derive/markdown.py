@@ -109,6 +109,9 @@ class ParsedBody:
     too_wide: list[tuple[int, int]] = field(default_factory=list)  # (line, columns) of rows over the limit
 
 
+_INLINE_KEPT = 100_000  # inline results a parser keeps (a long `report watch` stays bounded)
+
+
 class Markdown:
     """A configured Markdown parser for one dossier language."""
 
@@ -133,14 +136,23 @@ class Markdown:
         # instead of silent text; the render rules below still drop what is not safe.
         self.md.validateLink = lambda url: True  # type: ignore[method-assign]
         self.raw_html = raw_html
+        self.config = repr((tuple(quotes), raw_html))  # what shapes its output: part of every memo key
+        self._inline: dict[str, str] = {}
 
     def inline(self, text: str | None) -> str:
         """Render one line of inline Markdown (titles, summaries, event texts)."""
         if not text:
             return ""
+        found = self._inline.get(text)
+        if found is not None:  # a pure function of the text: a parser kept across builds answers at once
+            return found
         # images belong in bodies, where their files are checked; here one renders as its alt text
         rendered = self.md.renderInline(text.strip(), {"image_url": lambda src: ""})
-        return sanitize(rendered) if self.raw_html else rendered
+        rendered = sanitize(rendered) if self.raw_html else rendered
+        if len(self._inline) >= _INLINE_KEPT:
+            self._inline.clear()
+        self._inline[text] = rendered
+        return rendered
 
     def _clean(self, rendered: str, anchor: str, image_url: Callable[[str], str]) -> str:
         if not self.raw_html:
@@ -472,6 +484,7 @@ def make_markdown(quotes, *, raw_html: bool = False, straight_quotes: bool = Fal
     Japanese) stands beside it: for those languages the marks alternate open and close.
     """
     markdown = Markdown(quotes, raw_html=raw_html)
+    markdown.config = repr((tuple(quotes), raw_html, straight_quotes))
     install_rules(markdown)
     if straight_quotes:
         markdown.md.core.ruler.after("smartquotes", "straight_quotes", _straight_quotes_rule(quotes[0], quotes[1]))

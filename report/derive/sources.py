@@ -8,6 +8,7 @@ places that cite it (one per chapter, and the timeline).
 
 from __future__ import annotations
 
+import copy
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,9 +190,11 @@ def derive_sources(
         return result
 
     if engine.is_note:
-        for parsed in parsed_bodies:
+        for number, parsed in enumerate(parsed_bodies):
             anchors = {ref.anchor: note_anchors[ref.anchor] for ref in parsed.citations if ref.anchor in note_anchors}
             if anchors:
+                # the parse may be kept for later builds (memo.py): the notes go into a copy of it
+                parsed_bodies[number] = parsed = copy.deepcopy(parsed)
                 markdown.citations_as_notes(parsed, anchors)
 
     result.sources = tuple(

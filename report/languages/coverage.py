@@ -84,14 +84,13 @@ def writing_system(char_script: str, language: Language) -> str:
 def plan_fonts(language: Language, texts: list[str]) -> FontPlan:
     """The stacks for the language and every script the texts hold."""
     scripts: list[str] = []
-    for text in texts:
-        for char in set(text):
-            if _is_invisible(char) or char.isspace():
-                continue
-            script = writing_system(_script(char), language)
-            if script in ("Zyyy", "Zinh", "Zzzz") or script in scripts:
-                continue
-            scripts.append(script)
+    for char in set().union(*map(set, texts)):  # each distinct character once (the order is sorted below)
+        if _is_invisible(char) or char.isspace():
+            continue
+        script = writing_system(_script(char), language)
+        if script in ("Zyyy", "Zinh", "Zzzz") or script in scripts:
+            continue
+        scripts.append(script)
     scripts.sort()
     own = language.stack
     serif = list(own.serif) + list(fonts.LATIN.serif)
@@ -111,18 +110,22 @@ def check_coverage(fields: list[Field], language: Language, collector: Collector
     families = list(dict.fromkeys(plan.serif + plan.sans))
     extra: list[str] = []
     raw_files: dict[Path, str] = {}
+    drawn: set[str] = set()  # characters a family of the plan draws (families are only added to)
     for field in fields:
         reported: set[str] = set()
-        for index, char in enumerate(field.text):
-            if _is_invisible(char) or char.isspace():
+        # each distinct character once, in the order of its first occurrence (the order of the messages)
+        for char in dict.fromkeys(field.text):
+            if char in drawn or _is_invisible(char) or char.isspace():
                 continue
             code = ord(char)
             if any(code in fonts.coverage(f) for f in families):
+                drawn.add(char)
                 continue
             symbol = fonts.families_with(code, fonts.SYMBOL_FAMILIES)
             if symbol:
                 families.append(symbol[0])
                 extra.append(symbol[0])
+                drawn.add(char)
                 continue
             script = writing_system(_script(char), language)
             if script in reported:
@@ -130,7 +133,7 @@ def check_coverage(fields: list[Field], language: Language, collector: Collector
             reported.add(script)
             stack = fonts.stack_for_script(script) if script not in ("Zyyy", "Zinh") else None
             collector.error(
-                _locate(field, index, raw_files),
+                _locate(field, field.text.index(char), raw_files),
                 _message(char, script, stack),
                 field=field.field,
                 hint=_hint(char, script),

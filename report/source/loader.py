@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import Collector, Location
 from ..folder import is_inside
+from ..memo import Memo, digest
 from .bibliography import Sources, load_sources
 from .hidden import check_hidden_characters
 from .model import Chapter, DossierMeta
@@ -57,9 +59,14 @@ class LoadedDossier:
     sources: Sources = Sources()  # the citable sources (list and bibliography file) and the CSL style
 
 
-def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
-    """Read and validate every file of a dossier folder; None if anything failed."""
+def load_dossier(root: Path, collector: Collector, memo: Memo | None = None) -> LoadedDossier | None:
+    """Read and validate every file of a dossier folder; None if anything failed.
+
+    Each file is read alone (parsed, validated, checked for hidden characters); with a memo,
+    a file whose bytes did not change is not parsed or validated again (memo.py).
+    """
     root = Path(root)
+    memo = memo or Memo()
     if not root.exists():
         collector.error(Location(root), "dossier folder not found")
         return None
@@ -70,18 +77,18 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     if not meta_path.exists():
         collector.error(Location(meta_path), f"missing {META_FILE}: every dossier folder needs one")
         return None
-    meta_doc = read_yaml(meta_path, collector)
-    meta = _validate(DossierMeta, meta_doc, collector) if meta_doc else None
+    meta_doc = read_yaml(meta_path, collector, memo=memo)
+    meta = _validate_once(memo, DossierMeta, meta_doc, collector) if meta_doc else None
 
     chapter_paths = _chapter_files(root, meta, meta_doc, collector)
     chapters: list[LoadedChapter] = []
     seen_ids: dict[str, Location] = {}
     unvalidated: set[str] = set()
     for path in chapter_paths:
-        doc = read_yaml(path, collector)
+        doc = read_yaml(path, collector, memo=memo)
         if doc is None:
             continue
-        model = _validate(Chapter, doc, collector)
+        model = _validate_once(memo, Chapter, doc, collector)
         if model is None:
             unvalidated |= _raw_quote_ids(doc)
             continue
@@ -97,7 +104,7 @@ def load_dossier(root: Path, collector: Collector) -> LoadedDossier | None:
     # duplicate ids beside the errors of other files, as a compiler does.
     _check_cross_references(meta, meta_doc, chapters, collector)
     for doc in ([meta_doc] if meta_doc else []) + [chapter.doc for chapter in chapters]:
-        check_hidden_characters(doc, collector)
+        memo.step("hidden", digest(doc.key), functools.partial(check_hidden_characters, doc), collector, disk=True)
     if meta is None or meta_doc is None:
         return None
     sources = load_sources(root, meta, meta_doc, collector)
@@ -253,6 +260,13 @@ def _warn_speaker_variants(chapters: list[LoadedChapter], collector: Collector) 
                     field="speaker",
                     code="speaker-variant",
                 )
+
+
+def _validate_once(memo: Memo, model: type[BaseModel], doc: YamlDocument, collector: Collector):
+    """The validated model of a document, validated once per document (the model is not changed after)."""
+    return memo.step(
+        "model", digest(model.__name__, doc.key), lambda own: _validate(model, doc, own), collector, disk=True
+    )
 
 
 # ---- pydantic errors -> located diagnostics ------------------------------------------------

@@ -10,15 +10,21 @@ core schema are refused; duplicate keys are an error naming both lines.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Collector, Location
 from ..folder import is_inside
+from ..memo import digest
+
+if TYPE_CHECKING:
+    from ..memo import Memo
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 40
@@ -54,6 +60,7 @@ class YamlDocument:
     path: Path
     data: object
     spans: dict[Path_, Span] = field(default_factory=dict)
+    key: str = ""  # the digest of the path and the bytes it was parsed from (memo.py): same key, same document
 
     def locate(self, loc: Path_, *, key: bool = False) -> Location:
         """The nearest known location of a path into the data."""
@@ -88,8 +95,14 @@ def _loc(path: Path, mark) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
-def read_yaml(path: Path, collector: Collector, *, display: Path | None = None) -> YamlDocument | None:
-    """Load one file; report every problem to ``collector`` and return None on failure."""
+def read_yaml(
+    path: Path, collector: Collector, *, display: Path | None = None, memo: Memo | None = None
+) -> YamlDocument | None:
+    """Load one file; report every problem to ``collector`` and return None on failure.
+
+    With a memo, a file whose bytes were parsed before (at the same path) is not parsed again:
+    the same document, and the same diagnostics, come back.
+    """
     shown = display or path
     try:
         # a dossier file linked to one outside its folder (dossier.yaml -> /etc/shadow) is not read:
@@ -117,7 +130,15 @@ def read_yaml(path: Path, collector: Collector, *, display: Path | None = None) 
     except OSError as exc:
         collector.error(Location(shown), f"cannot read file: {exc.strerror or exc}")
         return None
-    return parse_yaml(raw, shown, collector)
+    if memo is None:
+        return parse_yaml(raw, shown, collector)
+    key = document_key(shown, raw)
+    return memo.step("yaml", key, lambda own: parse_yaml(raw, shown, own), collector, disk=True)
+
+
+def document_key(path: Path, raw: bytes) -> str:
+    """The memo key of a file's parse: its path as shown in messages and its bytes."""
+    return digest("yaml", str(path), hashlib.sha256(raw).hexdigest())
 
 
 def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | None:
@@ -170,7 +191,7 @@ def parse_yaml(raw: bytes, path: Path, collector: Collector) -> YamlDocument | N
     if node is None:
         collector.error(Location(path, 1, 1), "file is empty")
         return None
-    doc = YamlDocument(path, None)
+    doc = YamlDocument(path, None, key=document_key(path, raw))
     before = len(collector.errors)
     doc.data = _walk(node, (), doc, collector, 0)
     doc.spans.setdefault((), Span(_loc(path, node.start_mark), _loc(path, node.start_mark)))
