@@ -18,7 +18,9 @@ thousand chapters and keeps one runaway document from taking the machine. Runnin
 is reported as the user-facing error it is, naming the ceiling. The engine dies with
 the builder whatever ends the builder: the kernel kills it when its parent goes
 (PR_SET_PDEATHSIG, Linux), and a thread ends it when its stdin, which the builder holds
-open until it no longer wants results, reaches end of file (any system).
+open until it no longer wants results, reaches end of file (any system). A builder that
+runs in a background thread (`report watch --pdf`) is stopped from another thread through
+an EngineScope: its engine is ended, and the builder's wait for the layout fails at once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -68,6 +72,47 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(stream.read(size))
 
 
+class EngineScope:
+    """The engines this thread starts inside ``with scope:``; cancel() ends them, from any thread.
+
+    A cancelled scope also ends at once any engine started in it afterwards, so a build
+    stopped before it reached its engine cannot leave one running.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: list[PdfEngine] = []
+        self._cancelled = False
+        self._token: Token[EngineScope | None] | None = None
+
+    def __enter__(self) -> EngineScope:
+        self._token = _SCOPE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _SCOPE.reset(self._token)
+
+    def cancel(self) -> None:
+        """End every engine of the scope; the builders waiting on them fail with a ReportError."""
+        with self._lock:
+            self._cancelled = True
+            engines = list(self._engines)
+        for engine in engines:
+            engine.kill()
+
+    def adopt(self, engine: PdfEngine) -> None:
+        with self._lock:
+            if not self._cancelled:
+                self._engines.append(engine)
+                return
+        engine.kill()
+
+
+# Context variables are per thread: a scope entered in one thread never holds another thread's engines.
+_SCOPE: ContextVar[EngineScope | None] = ContextVar("report_pdf_engine_scope", default=None)
+
+
 class PdfEngine:
     """A started engine process; give it the document with submit(), then ask for results."""
 
@@ -85,6 +130,9 @@ class PdfEngine:
             cwd=package_parent,
         )
         self._layout: Layout | None = None
+        scope = _SCOPE.get()
+        if scope is not None:
+            scope.adopt(self)
 
     def submit(
         self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str, write_pdf: bool
@@ -114,6 +162,11 @@ class PdfEngine:
         """Wait for the written PDF: (bytes, warnings of the write)."""
         self.layout()
         return self._next("pdf")
+
+    def kill(self) -> None:
+        """End the engine process now (safe from another thread); close() still reaps it."""
+        if self._process.poll() is None:
+            self._process.kill()
 
     def close(self) -> None:
         """End the engine (at once if its results are no longer wanted) and reap it."""
