@@ -289,6 +289,9 @@ def _memoise_page_references() -> None:
 
 def _serve() -> int:
     """The engine side: import WeasyPrint now, then lay out the one document it is given."""
+    # Ctrl-C in a terminal reaches the whole process group: it is the builder's to handle (it
+    # ends this process), never a KeyboardInterrupt traceback from the middle of a layout here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the message stream
     ceiling = _limit_memory()
