@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 from contextvars import ContextVar, Token
 from pathlib import Path
@@ -122,13 +124,22 @@ class PdfEngine:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
         env[_MEMORY_ENV] = str(memory_ceiling_mb())
         env[_PARENT_ENV] = str(os.getpid())
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "report.writers.pdf_engine"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=package_parent,
-        )
+        # The engine's temporary files (WeasyPrint copies the fonts of @font-face rules into a
+        # folder it removes only when garbage-collected) go into a folder of ours, removed when the
+        # engine is reaped: the engine ends by os._exit or SIGKILL, never by a clean shutdown.
+        self._scratch = tempfile.mkdtemp(prefix="report-pdf-engine-")
+        env["TMPDIR"] = self._scratch
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "report.writers.pdf_engine"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                cwd=package_parent,
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
         self._layout: Layout | None = None
         scope = _SCOPE.get()
         if scope is not None:
@@ -180,6 +191,7 @@ class PdfEngine:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _next(self, expected: str) -> Any:
         try:
