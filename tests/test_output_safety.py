@@ -436,3 +436,19 @@ def test_an_engine_scope_ends_its_engines_from_another_thread(tmp_path):
         assert late._process.wait(timeout=60) == -signal.SIGKILL
     finally:
         late.close()
+
+
+def test_a_pdf_build_leaves_no_temporary_files(tmp_path):
+    """The engine ends by os._exit: its temporary files (WeasyPrint's font folder) are removed by the builder."""
+    root = write_files(tmp_path / "dossier", {"dossier.yaml": MINIMAL_META, "01-a.yaml": "title: A\nbody: Text.\n"})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "report", "build", str(root), "--out", str(tmp_path / "out"), "--pdf"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(temporary)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert list(temporary.iterdir()) == []
