@@ -104,10 +104,10 @@ class Watcher:
             while time.monotonic() < deadline:
                 engines = engines_of(self.process.pid)
                 if engines:
-                    os.kill(engines[0], signal.SIGSTOP)
-                    if process_state(engines[0]) == "T" and self.pdf_build() == before:
+                    if stopped(engines[0]) and self.pdf_build() == before:
                         return engines[0]
-                    os.kill(engines[0], signal.SIGCONT)
+                    if process_state(engines[0]) == "T":
+                        os.kill(engines[0], signal.SIGCONT)
                     break
                 if self.pdf_build() != before:
                     break  # built before its engine was seen
@@ -144,6 +144,17 @@ def engines_of(pid: int) -> list[int]:
             except (FileNotFoundError, ProcessLookupError):
                 continue
     return found
+
+
+def stopped(pid: int) -> bool:
+    """Stop ``pid`` (SIGSTOP); True once it is stopped, False if it ended first."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return False
+    while (state := process_state(pid)) not in ("T", "Z", "gone"):  # the signal is on its way
+        time.sleep(0.001)
+    return state == "T"
 
 
 def process_state(pid: int) -> str:
