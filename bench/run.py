@@ -235,16 +235,17 @@ def spread(count: int, among: int) -> list[int]:
     return [int((k + 0.5) * among / count) for k in range(count)]
 
 
-def measure_watch(dossier: Path, edits: int, warmup: int) -> WatchTimes:
+def measure_watch(dossier: Path, edits: int, warmup: int, options: tuple[str, ...] = ()) -> WatchTimes:
     """Save to reload in `report watch`, as a browser sees it, in different chapters each time.
 
     Each sample runs from the file write to the `build` event with a new number reaching a
     client of /__report/events; the page is then fetched and must have the change, else the
     save counts as failed, not as a sample. Then as many broken chapters (an unknown key):
     the write to the event, with the error overlay in the page; each is fixed again after.
+    ``options`` go to `report watch` as they are (``("--pdf",)``: saves while PDF builds run).
     """
     process = subprocess.Popen(
-        [PY, "-m", "report", "watch", str(dossier), "--port", "0"],
+        [PY, "-m", "report", "watch", str(dossier), "--port", "0", *options],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
