@@ -99,11 +99,17 @@ def _parser() -> argparse.ArgumentParser:
         "watch",
         help="preview the HTML edition in the browser, rebuilt on every save",
         description="Serve the HTML edition on localhost; rebuild it when a file of the dossier "
-        "is saved and reload the page. Errors show in the page. Stop with Ctrl-C.",
+        "is saved and reload the page. Errors show in the page. With --pdf, keep the PDF current beside "
+        "it. Stop with Ctrl-C.",
     )
     watch.add_argument("path", nargs="?", default="chapters", type=Path)
     watch.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
-    watch.add_argument("--out", type=Path, default=None, help="where to write the HTML (default: a temporary folder)")
+    watch.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the HTML, and with --pdf the PDF in OUT/pdf-preview (default: a temporary folder)",
+    )
     watch.add_argument("--open", action="store_true", help="open the page in the web browser")
     watch.add_argument(
         "--pdf",
