@@ -439,10 +439,16 @@ def test_an_engine_scope_ends_its_engines_from_another_thread(tmp_path):
 
 
 def test_a_pdf_build_leaves_no_temporary_files(tmp_path):
-    """The engine ends by os._exit: its temporary files (WeasyPrint's font folder) are removed by the builder."""
+    """The engine ends by os._exit: its temporary files (WeasyPrint's font folder) are removed by the builder,
+    and those a killed builder left are removed by the next one."""
     root = write_files(tmp_path / "dossier", {"dossier.yaml": MINIMAL_META, "01-a.yaml": "title: A\nbody: Text.\n"})
     temporary = tmp_path / "tmp"
     temporary.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = temporary / f"report-pdf-engine-{int(gone.stdout)}-x1y2z3"  # a builder that is gone
+    (left / "weasyprint-abc").mkdir(parents=True)
+    living = temporary / f"report-pdf-engine-{os.getpid()}-a1b2c3"  # a builder at work (this test)
+    living.mkdir()
     run = subprocess.run(
         [sys.executable, "-m", "report", "build", str(root), "--out", str(tmp_path / "out"), "--pdf"],
         cwd=REPO,
@@ -451,4 +457,4 @@ def test_a_pdf_build_leaves_no_temporary_files(tmp_path):
         env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(temporary)},
     )
     assert run.returncode == 0, run.stderr
-    assert list(temporary.iterdir()) == []
+    assert list(temporary.iterdir()) == [living]

@@ -127,7 +127,7 @@ class PdfEngine:
         # The engine's temporary files (WeasyPrint copies the fonts of @font-face rules into a
         # folder it removes only when garbage-collected) go into a folder of ours, removed when the
         # engine is reaped: the engine ends by os._exit or SIGKILL, never by a clean shutdown.
-        self._scratch = tempfile.mkdtemp(prefix="report-pdf-engine-")
+        self._scratch = _new_scratch()
         env["TMPDIR"] = self._scratch
         try:
             self._process = subprocess.Popen(
@@ -213,6 +213,36 @@ class PdfEngine:
             raise RefusedResource(*payload)
         assert kind == expected, (kind, expected)
         return payload
+
+
+_SCRATCH_PREFIX = "report-pdf-engine-"
+
+
+def _new_scratch() -> str:
+    """A temporary folder for one engine, named by this builder's pid.
+
+    A builder that was killed (SIGKILL, or SIGTERM, which `report build` does not catch)
+    could not remove its engine's folder: the folders of builders that are gone are removed here.
+    """
+    for old in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*-*"):
+        pid = old.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
+        try:
+            ours = not old.is_symlink() and old.is_dir() and old.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _death_message(code: int) -> str:
