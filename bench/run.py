@@ -19,14 +19,17 @@ import argparse
 import json
 import os
 import platform
+import queue
+import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,63 +167,152 @@ def watch_available() -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fetch(url: str) -> str | None:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=30) as response:
             return response.read().decode("utf-8", "replace")
     except OSError:
         return None
 
 
-def measure_watch(dossier: Path, edits: int, warmup: int) -> list[float]:
-    """Seconds from saving a chapter to `report watch` serving HTML that has the change."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
+class ReloadClient:
+    """A browser's side of the reload channel: it listens to /__report/events as the page's script does.
+
+    Each `build` event is kept with the moment it arrived, read in a thread of its own so that
+    nothing else this process does delays it.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.response = urllib.request.urlopen(url + "__report/events", timeout=600)
+        self.arrived: queue.Queue[tuple[int, float]] = queue.Queue()
+        threading.Thread(target=self._read, name="bench-reload-client", daemon=True).start()
+
+    def _read(self) -> None:
+        name = ""
+        try:
+            for raw in self.response:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif line.startswith("data: ") and name == "build":
+                    self.arrived.put((int(line.removeprefix("data: ")), time.perf_counter()))
+        except (OSError, ValueError):
+            pass  # the server stopped
+
+    def next_build(self, after: int, timeout: float = 300) -> tuple[int, float]:
+        """The first `build` event with a number above ``after``: (number, when it arrived)."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            number, when = self.arrived.get(timeout=max(0.0, deadline - time.perf_counter()))
+            if number > after:
+                return number, when
+
+    def settle(self, last: int, quiet: float = 0.5) -> int:
+        """Wait until no event has come for ``quiet`` seconds; the last build number seen."""
+        while True:
+            try:
+                last = max(last, self.arrived.get(timeout=quiet)[0])
+            except queue.Empty:
+                return last
+
+    def close(self) -> None:
+        self.response.close()
+
+
+@dataclass
+class WatchTimes:
+    saves: list[float]  # seconds from the write to the reload event, the change in the page
+    errors: list[float]  # seconds from writing a broken chapter to the event, the overlay in the page
+    failed: int  # saves whose event came but whose page lacked the change (or the overlay)
+    chapters: int  # how many different chapters were saved
+
+
+def spread(count: int, among: int) -> list[int]:
+    """``count`` different indices spread evenly over ``among`` (repeating only if there are too few)."""
+    if count > among:
+        return [i % among for i in range(count)]
+    return [int((k + 0.5) * among / count) for k in range(count)]
+
+
+def measure_watch(dossier: Path, edits: int, warmup: int, options: tuple[str, ...] = ()) -> WatchTimes:
+    """Save to reload in `report watch`, as a browser sees it, in different chapters each time.
+
+    Each sample runs from the file write to the `build` event with a new number reaching a
+    client of /__report/events; the page is then fetched and must have the change, else the
+    save counts as failed, not as a sample. Then as many broken chapters (an unknown key):
+    the write to the event, with the error overlay in the page; each is fixed again after.
+    ``options`` go to `report watch` as they are (``("--pdf",)``: saves while PDF builds run).
+    """
     process = subprocess.Popen(
-        [PY, "-m", "report", "watch", str(dossier), "--port", str(port)],
+        [PY, "-m", "report", "watch", str(dossier), "--port", "0", *options],
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    client = None
     try:
-        deadline = time.monotonic() + 600
-        while fetch(url) is None:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("report watch did not start serving")
-            time.sleep(0.1)
-        chapter = sorted(dossier.glob("[0-9]*.yaml"))[len(list(dossier.glob("[0-9]*.yaml"))) // 2]
-        original = chapter.read_text(encoding="utf-8")
-        times = []
-        for number in range(warmup + edits):
-            marker = f"Benchmarkmarker{number}x{os.getpid()}"
-            text = original.replace("body: |\n", f"body: |\n  {marker} opens this paragraph.\n", 1)
-            time.sleep(0.3)  # let the watcher settle after the previous rebuild
+        line = process.stdout.readline() if process.stdout else ""  # printed after the first build
+        found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        if not found:
+            raise RuntimeError(f"report watch did not start serving: {line!r}")
+        url = found.group(1)
+        client = ReloadClient(url)
+        last = client.settle(-1)
+        chapters = sorted(dossier.glob("[0-9]*.yaml"))
+        picked = [chapters[i] for i in spread(warmup + 2 * edits, len(chapters))]
+        times = WatchTimes([], [], 0, len(set(picked)))
+
+        def timed_save(chapter: Path, text: str, present: str) -> float | None:
+            nonlocal last
             start = time.perf_counter()
             chapter.write_text(text, encoding="utf-8")
-            while True:
-                page = fetch(url)
-                if page is not None and marker in page:
-                    break
-                if time.perf_counter() - start > 120:
-                    raise RuntimeError("the change was not served within 120 s")
-                time.sleep(0.005)
-            if number >= warmup:
-                times.append(time.perf_counter() - start)
-        chapter.write_text(original, encoding="utf-8")
+            last, arrived = client.next_build(last)
+            page = fetch(url) or ""
+            last = client.settle(last)  # let any further rebuild of this save pass first
+            return arrived - start if present in page else None
+
+        for number, chapter in enumerate(picked[: warmup + edits]):
+            marker = f"Benchmarkmarker{number}x{os.getpid()}"
+            text = chapter.read_text(encoding="utf-8").replace("body: |\n", f"body: |\n  {marker} opens this.\n", 1)
+            seconds = timed_save(chapter, text, marker)
+            if number < warmup:
+                continue
+            if seconds is None:
+                times.failed += 1
+            else:
+                times.saves.append(seconds)
+        for chapter in picked[warmup + edits :]:
+            original = chapter.read_text(encoding="utf-8")
+            seconds = timed_save(chapter, original.replace("body: |\n", "bodyy: |\n", 1), "report-error-overlay")
+            if seconds is None:
+                times.failed += 1
+            else:
+                times.errors.append(seconds)
+            timed_save(chapter, original, "")  # fixed again: not a sample
         return times
     finally:
+        if client is not None:
+            client.close()
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def edit_middle_chapter(dossier: Path) -> Callable[[], None]:
+    """A step's `before`: a new sentence in the middle chapter, different every time."""
+    chapter = sorted(dossier.glob("[0-9]*.yaml"))[len(list(dossier.glob("[0-9]*.yaml"))) // 2]
+    count = iter(range(1_000_000))
+
+    def edit() -> None:
+        text = chapter.read_text(encoding="utf-8")
+        chapter.write_text(text.replace("body: |\n", f"body: |\n  Edit number {next(count)} opens this.\n", 1))
+
+    return edit
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -263,14 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default="", help="a line about the conditions, e.g. 'machine shared'")
     args = parser.parse_args(argv)
 
+    # watch rows: at every size of `scales`, at least 5 saves (smoke: one); edit rows: at the largest size
     if args.smoke:
-        runs, warmup, big_runs, scales, watch_chapters, default = args.runs or 1, 0, 1, (3,), 3, None
+        runs, warmup, big_runs, scales, default = args.runs or 1, 0, 1, (3,), None
+        saves = runs
     elif args.quick:
-        runs, warmup, big_runs, scales, watch_chapters = args.runs or 3, 1, 2, (30, 100), 100
-        default = REPO / "chapters"
+        runs, warmup, big_runs, scales = args.runs or 3, 1, 2, (30, 100)
+        default, saves = REPO / "chapters", max(args.runs or 3, 5)
     else:
-        runs, warmup, big_runs, scales, watch_chapters = args.runs or 5, 1, 3, (30, 100, 300), 300
-        default = REPO / "chapters"
+        runs, warmup, big_runs, scales = args.runs or 5, 1, 3, (30, 100, 300)
+        default, saves = REPO / "chapters", max(args.runs or 5, 5)
     work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()[0]
@@ -377,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     # 4: scale
     scale_rows = []
     per_page: dict[int, float] = {}
+    cold_wall: dict[int, float] = {}
     for chapters in scales:
         log(f"{chapters} chapters")
         source = write_dossier(work / f"gen-{chapters}", chapters)
@@ -391,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = pages_of(next(scale_out.glob("*.pdf")))
         build_wall, floor_wall = result["build"].median("wall"), result["floor"].median("wall")
         per_page[chapters] = build_wall / pages
+        cold_wall[chapters] = build_wall
         scale_rows.append(
             [
                 str(chapters),
@@ -460,13 +556,13 @@ def main(argv: list[str] | None = None) -> int:
         if '"cache"' not in result[name].samples[0].stdout:
             notes.append(f"row 5 ({label}): the build did not report a cache stage")
 
-    # 6: watch mode
+    # 6 and 7: watch mode, save to reload (and to the error overlay) as a browser sees it
     log("watch mode")
     if not watch_available():
         rows.append(
             [
                 "6",
-                f"`report watch` at {watch_chapters} chapters: save to served",
+                "`report watch`: save to reload event",
                 "not measured: watch mode not merged yet",
                 "",
                 "",
@@ -476,23 +572,67 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     else:
-        source = work / f"gen-{watch_chapters}"
-        if not source.exists():
-            write_dossier(source, watch_chapters)
-        times = measure_watch(source, runs, 1)
-        median = statistics.median(times)
-        rows.append(
-            [
-                "6",
-                f"`report watch` at {watch_chapters} chapters: save to served",
-                fmt_s(median),
-                "",
-                "",
-                f"{len(times)} edits, max {fmt_s(max(times))}",
-                "< 0.5 s",
-                _met(median < 0.5),
-            ]
+        error_rows = []
+        for chapters in scales:
+            log(f"watch mode, {chapters} chapters")
+            times = measure_watch(write_dossier(work / f"watch-{chapters}", chapters), saves, warmup)
+            failed = f"; **{times.failed} failed** (page without the change)" if times.failed else ""
+            for number, samples, what in (
+                ("6", times.saves, "save to reload event, the change in the page"),
+                ("7", times.errors, "broken save to reload event, the error overlay in the page"),
+            ):
+                median = statistics.median(samples) if samples else None
+                target_rows = rows if number == "6" else error_rows
+                target_rows.append(
+                    [
+                        number,
+                        f"`report watch` at {chapters} chapters: {what}",
+                        fmt_s(median) if median is not None else "no sample",
+                        "",
+                        "",
+                        f"{_saves(len(samples))}, max {fmt_s(max(samples))}" + failed
+                        if samples
+                        else failed.lstrip("; "),
+                        "< 0.5 s",
+                        _met(median is not None and median < 0.5 and not times.failed),
+                    ]
+                )
+            if times.chapters < saves * 2 + warmup:
+                notes.append(f"rows 6 and 7 at {chapters} chapters: too few chapters, some saved twice")
+        rows += error_rows
+
+    # 8: a build after a one-chapter edit, the cache warm from a full build of the same output folder
+    edited = max(scales)
+    log(f"build after a one-chapter edit, {edited} chapters")
+    source = write_dossier(work / f"edit-{edited}", edited)
+    edit = edit_middle_chapter(source)
+    kinds = {"html": "HTML alone (`--html`)", "epub": "EPUB alone (`--epub`)", "pdf": "PDF alone (`--pdf`)"}
+    kinds["all"] = "all editions"
+    steps = {}
+    for kind in kinds:
+        folder = work / f"edit-{edited}-{kind}-out"
+        subprocess.run(BUILD + [str(source), "--out", str(folder), "--quiet"], check=True)  # full: the cache warm
+        steps[kind] = (
+            BUILD + [str(source), "--out", str(folder), "--json"] + ([] if kind == "all" else [f"--{kind}"]),
+            edit,
         )
+    result = rounds(big_runs if edited >= 100 else runs, 0, steps)
+    for kind, label in kinds.items():
+        ratio_text = f"{result[kind].median('wall') / cold_wall[edited]:.2f}x cold" if edited in cold_wall else ""
+        rows.append(
+            _row(
+                "8", f"Build after a one-chapter edit at {edited} chapters, {label}", result[kind], ratio_text, "", None
+            )
+        )
+        if any('"cached": true' in sample.stdout for sample in result[kind].samples):
+            notes.append(f"row 8 ({label}): a build after the edit answered from the cache: nothing was measured")
+    notes.append(
+        "rows 6 and 7: from the write of a chapter file to the `build` event reaching a client of "
+        "/__report/events (what the page's script listens to), a different chapter each time; the page "
+        "is then fetched and must hold the change (or the error overlay), else the save is counted as "
+        "failed, not as a sample. Row 8: the middle chapter edited, then the build into an output folder "
+        "that a full build made first; the ratio is against the cold all-editions build of the scale table."
+    )
 
     load_end = os.getloadavg()[0]
     mode = "--smoke" if args.smoke else "--quick" if args.quick else ""
@@ -505,6 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _saves(count: int) -> str:
+    return "1 save" if count == 1 else f"{count} saves in {count} chapters"
 
 
 def _met(ok: bool | None) -> str:

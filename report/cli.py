@@ -19,6 +19,7 @@ ISSUES_URL = "the project's issue tracker"
 EXAMPLES = """examples:
   report new my-dossier            start a dossier that builds as it is
   report watch my-dossier          preview on http://127.0.0.1:8000/, reloads when you save
+  report watch my-dossier --pdf    and the PDF beside it, on http://127.0.0.1:8000/pdf
   report check my-dossier          list every error at once, like a compiler
   report build my-dossier --out out
   report build my-dossier --pdf --json    only the PDF; a summary for CI
@@ -98,12 +99,24 @@ def _parser() -> argparse.ArgumentParser:
         "watch",
         help="preview the HTML edition in the browser, rebuilt on every save",
         description="Serve the HTML edition on localhost; rebuild it when a file of the dossier "
-        "is saved and reload the page. Errors show in the page. Stop with Ctrl-C.",
+        "is saved and reload the page. Errors show in the page. With --pdf, keep the PDF current beside "
+        "it. Stop with Ctrl-C.",
     )
     watch.add_argument("path", nargs="?", default="chapters", type=Path)
     watch.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
-    watch.add_argument("--out", type=Path, default=None, help="where to write the HTML (default: a temporary folder)")
+    watch.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the HTML, and with --pdf the PDF in OUT/pdf-preview (default: a temporary folder)",
+    )
     watch.add_argument("--open", action="store_true", help="open the page in the web browser")
+    watch.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also keep the PDF edition current, built in the background after each save and shown "
+        "at /pdf (reloaded when it is ready); the HTML preview never waits for it",
+    )
     watch.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     from .scaffold import LANGUAGES
@@ -348,13 +361,15 @@ def _new(args) -> int:
 def _watch(args) -> int:
     import logging
 
-    from .watch import serve
+    from .watch import PDF_PAGE_PATH, serve
 
     # watchfiles logs a warning of its own on Ctrl-C; we say "stopped" instead
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
 
     def ready(url: str) -> None:
         print(f"serving {args.path} at {url}  (Ctrl-C to stop)", flush=True)
+        if args.pdf:
+            print(f"the PDF at {url}{PDF_PAGE_PATH.lstrip('/')}  (built in the background after each save)", flush=True)
         if args.open:
             import webbrowser
 
@@ -370,8 +385,24 @@ def _watch(args) -> int:
             flush=True,
         )
 
+    def pdf_built(ok: bool, seconds: float) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        print(
+            f"[{stamp}] {'PDF rebuilt' if ok else 'PDF not rebuilt: errors, shown in the PDF page'} in {seconds:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
     try:
-        serve(args.path, port=args.port, out_dir=args.out, on_ready=ready, on_build=built)
+        serve(
+            args.path,
+            port=args.port,
+            out_dir=args.out,
+            pdf=args.pdf,
+            on_ready=ready,
+            on_build=built,
+            on_pdf_build=pdf_built,
+        )
     except KeyboardInterrupt:  # Ctrl-C during a rebuild, not inside the file watcher: the same stop
         pass
     print("stopped", file=sys.stderr)

@@ -35,13 +35,18 @@ def test_bench_smoke_writes_the_table(tmp_path):
     assert "<!-- bench:begin" in text and "<!-- bench:end -->" in text
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     numbers = {row.split("|")[1].strip() for row in rows}
-    assert {"1", "2", "3a", "3b", "3c", "4a", "4c", "5", "6"} <= numbers
+    assert {"1", "2", "3a", "3b", "3c", "4a", "4c", "5", "6", "7", "8"} <= numbers
     assert "| 3 | " in text  # the scale table has the 3-chapter row
-    # every measured row has a wall time (the watch row may say why it was not measured)
+    # every measured row has a wall time; the watch rows saw the change (or the overlay) in the page
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
-        if cells[0] in {"1", "2", "3a", "3b", "5"}:
+        if cells[0] in {"1", "2", "3a", "3b", "5", "6", "7", "8"}:
             assert cells[2].endswith(("ms", " s")), row
+        if cells[0] in {"6", "7"}:
+            assert "failed" not in cells[5], row
+    edits = [row for row in rows if row.startswith("| 8 |")]
+    assert len(edits) == 4 and all("one-chapter edit at 3 chapters" in row for row in edits)
+    assert "answered from the cache" not in text  # each build after the edit did build
 
 
 def test_generator_is_deterministic(tmp_path):

@@ -399,3 +399,62 @@ def test_the_pdf_engine_stops_when_its_stdin_closes(tmp_path):
         assert process.wait(timeout=60) == 1
     finally:
         engine.close()
+
+
+def test_an_engine_scope_ends_its_engines_from_another_thread(tmp_path):
+    """`report watch --pdf` stops its background PDF build so: the engine ends, the wait fails at once."""
+    import threading
+
+    from report.errors import ReportError
+    from report.writers.pdf_engine import EngineScope, PdfEngine
+
+    scope = EngineScope()
+    failed: list[BaseException] = []
+
+    def builder() -> None:
+        with scope:
+            engine = PdfEngine()
+        try:
+            engine.layout()  # never submitted: only the scope's cancel() can end this wait
+        except ReportError as exc:
+            failed.append(exc)
+        finally:
+            engine.close()
+
+    thread = threading.Thread(target=builder)
+    thread.start()
+    while not scope._engines and thread.is_alive():  # the engine is started and adopted
+        thread.join(timeout=0.01)
+    scope.cancel()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and len(failed) == 1 and "SIGKILL" in str(failed[0])
+
+    # an engine started in a scope that was cancelled already is ended at once
+    with scope:
+        late = PdfEngine()
+    try:
+        assert late._process.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        late.close()
+
+
+def test_a_pdf_build_leaves_no_temporary_files(tmp_path):
+    """The engine ends by os._exit: its temporary files (WeasyPrint's font folder) are removed by the builder,
+    and those a killed builder left are removed by the next one."""
+    root = write_files(tmp_path / "dossier", {"dossier.yaml": MINIMAL_META, "01-a.yaml": "title: A\nbody: Text.\n"})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = temporary / f"report-pdf-engine-{int(gone.stdout)}-x1y2z3"  # a builder that is gone
+    (left / "weasyprint-abc").mkdir(parents=True)
+    living = temporary / f"report-pdf-engine-{os.getpid()}-a1b2c3"  # a builder at work (this test)
+    living.mkdir()
+    run = subprocess.run(
+        [sys.executable, "-m", "report", "build", str(root), "--out", str(tmp_path / "out"), "--pdf"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(temporary)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert list(temporary.iterdir()) == [living]

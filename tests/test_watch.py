@@ -1,4 +1,9 @@
-"""`report watch`: serves the page, rebuilds on save, shows errors in the page, stops cleanly."""
+"""`report watch`: serves the page, rebuilds on save, shows errors in the page, stops cleanly.
+
+With --pdf it keeps a PDF current beside the page. That the HTML is never held back by a PDF
+build is shown without any timing: the engine process of a PDF build is stopped (SIGSTOP), so
+that build cannot finish, and saves made meanwhile must still reach the page.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,17 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from .conftest import REPO
+from .support.pdftext import flatten, pdf_pages
 
 pytestmark = pytest.mark.slow  # a live server and rebuilds
 
@@ -24,35 +32,87 @@ WAIT = 60.0  # seconds before giving up on a rebuild: generous for a loaded CI m
 class Watcher:
     """`python -m report watch` in a subprocess, on a free port of 127.0.0.1."""
 
-    def __init__(self, root: Path, out: Path):
+    def __init__(self, root: Path, out: Path | None, *options: str, env: dict[str, str] | None = None):
+        where = ["--out", str(out)] if out is not None else []  # None: the watch's own temporary folder
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "report", "watch", str(root), "--port", "0", "--out", str(out)],
+            [sys.executable, "-m", "report", "watch", str(root), "--port", "0", *where, *options],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.stderr: list[str] = []
+        self.scratch = tempfile.TemporaryDirectory(prefix="watch-test-")
         threading.Thread(target=lambda: self.stderr.extend(self.process.stderr), daemon=True).start()
         line = self.process.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
         assert match, f"no URL in {line!r}; stderr: {''.join(self.stderr)}"
         self.url = match.group(1)
 
-    def page(self) -> str:
-        with urllib.request.urlopen(self.url, timeout=10) as response:
+    def page(self, path: str = "") -> str:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
             assert response.status == 200
             return response.read().decode("utf-8")
 
-    def wait_for(self, predicate, what: str) -> str:
+    def wait_for(self, predicate, what: str, path: str = "") -> str:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            page = self.page()
+            page = self.page(path)
             if predicate(page):
                 return page
             time.sleep(0.1)
-        pytest.fail(f"the served page never showed {what}; stderr: {''.join(self.stderr)}")
+        pytest.fail(f"the served page {path or '/'} never showed {what}; stderr: {''.join(self.stderr)}")
+
+    def pdf_build(self) -> int:
+        """The number of the last PDF build, as the PDF page says it."""
+        match = re.search(r'data-pdf-build="(\d+)"', self.page("pdf"))
+        assert match
+        return int(match.group(1))
+
+    def pdf_text(self) -> str:
+        """The text of the served PDF ("" before the first one is ready)."""
+        try:
+            with urllib.request.urlopen(self.url + "preview.pdf", timeout=10) as response:
+                data = response.read()
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 503  # not built yet
+            return ""
+        assert data.startswith(b"%PDF-")
+        scratch = Path(self.scratch.name) / "preview.pdf"
+        scratch.write_bytes(data)
+        return flatten("\n".join(pdf_pages(scratch)))
+
+    def wait_for_pdf(self, text: str) -> str:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            found = self.pdf_text()
+            if text in found:
+                return found
+            time.sleep(0.2)
+        pytest.fail(f"the served PDF never showed {text!r}; stderr: {''.join(self.stderr)}")
+
+    def freeze_next_pdf_build(self, chapter: Path, body: str) -> int:
+        """Save ``body`` and stop (SIGSTOP) the engine of the PDF build that follows; its pid.
+
+        An engine caught after its build was done is no use: then the save is made again.
+        """
+        for attempt in range(5):
+            before = self.pdf_build()
+            save(chapter, f"{body} ({attempt})")
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                engines = engines_of(self.process.pid)
+                if engines:
+                    if stopped(engines[0]) and self.pdf_build() == before:
+                        return engines[0]
+                    if process_state(engines[0]) == "T":
+                        os.kill(engines[0], signal.SIGCONT)
+                    break
+                if self.pdf_build() != before:
+                    break  # built before its engine was seen
+                time.sleep(0.005)
+        pytest.fail(f"no PDF build was caught running; stderr: {''.join(self.stderr)}")
 
     def stop(self, how: signal.Signals = signal.SIGTERM) -> int:
         if self.process.poll() is None:
@@ -62,6 +122,47 @@ class Watcher:
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+            self.scratch.cleanup()
+
+
+def save(chapter: Path, body: str) -> None:
+    chapter.write_text(f"title: A chapter\nbody: |\n  {body}\n", encoding="utf-8")
+
+
+def engines_of(pid: int) -> list[int]:
+    """The PDF engine processes among the children of ``pid``, in any of its threads (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended meanwhile
+        for child in children:
+            try:
+                if b"report.writers.pdf_engine" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return found
+
+
+def stopped(pid: int) -> bool:
+    """Stop ``pid`` (SIGSTOP); True once it is stopped, False if it ended first."""
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return False
+    while (state := process_state(pid)) not in ("T", "Z", "gone"):  # the signal is on its way
+        time.sleep(0.001)
+    return state == "T"
+
+
+def process_state(pid: int) -> str:
+    """R, S, T (stopped), Z (a zombie)...; "gone" when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return "gone"
 
 
 @pytest.fixture
@@ -78,6 +179,11 @@ def test_watch_serves_rebuilds_shows_errors_and_stops_cleanly(watcher):
     chapter = watcher.root / "01-chapter.yaml"
     first = watcher.page()
     assert "Some text." in first and "EventSource" in first
+    assert "report-pdf-link" not in first  # no PDF preview without --pdf
+    for path in ("pdf", "preview.pdf"):
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            watcher.page(path)
+        assert missing.value.code == 404
 
     chapter.write_text("title: A chapter\nbody: |\n  Changed while watching.\n", encoding="utf-8")
     watcher.wait_for(lambda page: "Changed while watching." in page, "the saved change")
@@ -145,3 +251,101 @@ def test_watch_refuses_a_missing_folder_and_a_port_in_use(tmp_path, minimal, cap
         port = taken.getsockname()[1]
         assert main(["watch", str(minimal()), "--port", str(port)]) == 1
     assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def read_events(events, wanted: str, after: int) -> int:
+    """Read the event stream up to an event ``wanted`` with a number above ``after``; that number."""
+    name = ""
+    while True:
+        line = events.readline().decode()
+        assert line, "the event stream ended"
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ").strip()
+        elif line.startswith("data: ") and name == wanted and int(line.removeprefix("data: ")) > after:
+            return int(line.removeprefix("data: "))
+
+
+def test_watch_pdf_serves_the_pdf_shows_its_errors_and_keeps_the_last_good_one(minimal, tmp_path):
+    root = minimal()
+    chapter = root / "01-chapter.yaml"
+    out = tmp_path / "out"
+    watcher = Watcher(root, out, "--pdf")
+    try:
+        assert f"the PDF at {watcher.url}pdf" in watcher.process.stdout.readline()
+        page = watcher.page()
+        assert 'id="report-pdf-link" href="/pdf"' in page  # a visible link, served with the page only
+
+        assert "Some text." in watcher.wait_for_pdf("Some text.")
+        with urllib.request.urlopen(watcher.url + "preview.pdf", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/pdf"
+            assert response.headers["Cache-Control"] == "no-store"
+            assert response.read().startswith(b"%PDF-")
+        shown = watcher.page("pdf")
+        number = watcher.pdf_build()
+        assert f'<iframe src="/preview.pdf?build={number}"' in shown and 'addEventListener("pdf"' in shown
+
+        # a save: an event `pdf` with a new number says that the new PDF is served
+        with urllib.request.urlopen(watcher.url + "__report/events", timeout=WAIT) as events:
+            shown_number = read_events(events, "pdf", -1)
+            save(chapter, "Changed for the PDF.")
+            read_events(events, "pdf", shown_number)
+            assert "Changed for the PDF." in watcher.pdf_text()
+
+        # a source error: the PDF page's overlay says it, over the last good PDF, which stays served
+        chapter.write_text("title: A chapter\nbodyy: |\n  Broken.\n", encoding="utf-8")
+        broken = watcher.wait_for(lambda page: "report-error-overlay" in page, "the error overlay", path="pdf")
+        assert f"{chapter}:2:1: error: bodyy: unknown key &#x27;bodyy&#x27;" in broken
+        assert "the PDF shows the last good build" in broken and '<iframe src="/preview.pdf' in broken
+        assert "Changed for the PDF." in watcher.pdf_text()
+        assert watcher.process.poll() is None
+
+        save(chapter, "Fixed for the PDF.")
+        watcher.wait_for_pdf("Fixed for the PDF.")
+        assert "report-error-overlay" not in watcher.wait_for(
+            lambda page: "report-error-overlay" not in page, "the overlay gone", path="pdf"
+        )
+
+        # the link is injected when served, never written into the built HTML; the PDF has its own folder
+        built = out.glob("*.html")
+        assert "report-pdf-link" not in next(built).read_text(encoding="utf-8")
+        assert not list(out.glob("*.pdf")) and len(list((out / "pdf-preview").glob("*.pdf"))) == 1
+        assert watcher.stop() == 0
+        assert not [p.name for p in (out / "pdf-preview").iterdir() if p.name.endswith(".tmp")]
+    finally:
+        watcher.stop()
+
+
+def test_watch_pdf_never_holds_the_page_back_and_stops_its_build_on_sigterm(minimal, tmp_path):
+    root = minimal()
+    chapter = root / "01-chapter.yaml"
+    temporary = tmp_path / "tmp"  # the watch's own temporary folder goes here: it must be gone at the end
+    temporary.mkdir()
+    watcher = Watcher(root, None, "--pdf", env={"TMPDIR": str(temporary)})
+    engine = None
+    try:
+        watcher.wait_for_pdf("Some text.")
+        engine = watcher.freeze_next_pdf_build(chapter, "Saved while the PDF build waits")
+        frozen_number, frozen_text = watcher.pdf_build(), watcher.pdf_text()
+
+        # the PDF build cannot finish; the page still follows every save
+        for body in ("Second save.", "Third save."):
+            save(chapter, body)
+            watcher.wait_for(lambda page, body=body: body in page, f"{body!r} while a PDF build runs")
+        assert watcher.pdf_build() == frozen_number and watcher.pdf_text() == frozen_text
+
+        # let it go: the saves made meanwhile coalesced into one more build after it, not one each
+        os.kill(engine, signal.SIGCONT)
+        watcher.wait_for_pdf("Third save.")
+        assert watcher.pdf_build() <= frozen_number + 2
+
+        # SIGTERM in the middle of a PDF build: it ends, its engine too, and the temporary folder goes
+        engine = watcher.freeze_next_pdf_build(chapter, "Saved just before the end")
+        assert watcher.stop() == 0
+        assert process_state(engine) == "gone", "the PDF engine outlived the watch"
+        assert list(temporary.iterdir()) == []
+        stderr = "".join(watcher.stderr)
+        assert "stopped" in stderr and "Traceback" not in stderr
+    finally:
+        if engine is not None and process_state(engine) not in ("gone", "Z"):
+            os.kill(engine, signal.SIGKILL)
+        watcher.stop()

@@ -18,17 +18,23 @@ thousand chapters and keeps one runaway document from taking the machine. Runnin
 is reported as the user-facing error it is, naming the ceiling. The engine dies with
 the builder whatever ends the builder: the kernel kills it when its parent goes
 (PR_SET_PDEATHSIG, Linux), and a thread ends it when its stdin, which the builder holds
-open until it no longer wants results, reaches end of file (any system).
+open until it no longer wants results, reaches end of file (any system). A builder that
+runs in a background thread (`report watch --pdf`) is stopped from another thread through
+an EngineScope: its engine is ended, and the builder's wait for the layout fails at once.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
+from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -68,6 +74,47 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(stream.read(size))
 
 
+class EngineScope:
+    """The engines this thread starts inside ``with scope:``; cancel() ends them, from any thread.
+
+    A cancelled scope also ends at once any engine started in it afterwards, so a build
+    stopped before it reached its engine cannot leave one running.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._engines: list[PdfEngine] = []
+        self._cancelled = False
+        self._token: Token[EngineScope | None] | None = None
+
+    def __enter__(self) -> EngineScope:
+        self._token = _SCOPE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _SCOPE.reset(self._token)
+
+    def cancel(self) -> None:
+        """End every engine of the scope; the builders waiting on them fail with a ReportError."""
+        with self._lock:
+            self._cancelled = True
+            engines = list(self._engines)
+        for engine in engines:
+            engine.kill()
+
+    def adopt(self, engine: PdfEngine) -> None:
+        with self._lock:
+            if not self._cancelled:
+                self._engines.append(engine)
+                return
+        engine.kill()
+
+
+# Context variables are per thread: a scope entered in one thread never holds another thread's engines.
+_SCOPE: ContextVar[EngineScope | None] = ContextVar("report_pdf_engine_scope", default=None)
+
+
 class PdfEngine:
     """A started engine process; give it the document with submit(), then ask for results."""
 
@@ -77,14 +124,26 @@ class PdfEngine:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
         env[_MEMORY_ENV] = str(memory_ceiling_mb())
         env[_PARENT_ENV] = str(os.getpid())
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "report.writers.pdf_engine"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=package_parent,
-        )
+        # The engine's temporary files (WeasyPrint copies the fonts of @font-face rules into a
+        # folder it removes only when garbage-collected) go into a folder of ours, removed when the
+        # engine is reaped: the engine ends by os._exit or SIGKILL, never by a clean shutdown.
+        self._scratch = _new_scratch()
+        env["TMPDIR"] = self._scratch
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "report.writers.pdf_engine"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                cwd=package_parent,
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
         self._layout: Layout | None = None
+        scope = _SCOPE.get()
+        if scope is not None:
+            scope.adopt(self)
 
     def submit(
         self, html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, identifier: str, write_pdf: bool
@@ -115,6 +174,11 @@ class PdfEngine:
         self.layout()
         return self._next("pdf")
 
+    def kill(self) -> None:
+        """End the engine process now (safe from another thread); close() still reaps it."""
+        if self._process.poll() is None:
+            self._process.kill()
+
     def close(self) -> None:
         """End the engine (at once if its results are no longer wanted) and reap it."""
         for stream in (self._process.stdin, self._process.stdout):
@@ -127,6 +191,7 @@ class PdfEngine:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _next(self, expected: str) -> Any:
         try:
@@ -148,6 +213,36 @@ class PdfEngine:
             raise RefusedResource(*payload)
         assert kind == expected, (kind, expected)
         return payload
+
+
+_SCRATCH_PREFIX = "report-pdf-engine-"
+
+
+def _new_scratch() -> str:
+    """A temporary folder for one engine, named by this builder's pid.
+
+    A builder that was killed (SIGKILL, or SIGTERM, which `report build` does not catch)
+    could not remove its engine's folder: the folders of builders that are gone are removed here.
+    """
+    for old in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*-*"):
+        pid = old.name.removeprefix(_SCRATCH_PREFIX).split("-", 1)[0]
+        try:
+            ours = not old.is_symlink() and old.is_dir() and old.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _death_message(code: int) -> str:
@@ -236,6 +331,9 @@ def _memoise_page_references() -> None:
 
 def _serve() -> int:
     """The engine side: import WeasyPrint now, then lay out the one document it is given."""
+    # Ctrl-C in a terminal reaches the whole process group: it is the builder's to handle (it
+    # ends this process), never a KeyboardInterrupt traceback from the middle of a layout here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the message stream
     ceiling = _limit_memory()
