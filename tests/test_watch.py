@@ -208,6 +208,32 @@ def test_watch_serves_rebuilds_shows_errors_and_stops_cleanly(watcher):
     assert "stopped" in "".join(watcher.stderr)
 
 
+def test_a_save_parses_only_the_file_that_changed(minimal, tmp_path):
+    """The watch process keeps every chapter's parts: a save reads one file again, not the dossier."""
+    chapters = {f"0{n}-part{n}__yaml": f"title: Chapter {n}\nbody: |\n  Text {n}.\n" for n in range(2, 6)}
+    root = minimal(**chapters)
+    watching = Watcher(root, tmp_path / "out")
+    try:
+
+        def logged(what: str) -> str:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                found = [line for line in "".join(watching.stderr).splitlines() if what in line]
+                if found:
+                    return found[-1]
+                time.sleep(0.05)
+            pytest.fail(f"never logged {what!r}; stderr: {''.join(watching.stderr)}")
+
+        assert "(files parsed: 6 of 6)" in logged("rebuilt in")  # the first build reads everything
+        save(root / "03-part3.yaml", "Saved once.")
+        watching.wait_for(lambda page: "Saved once." in page, "the saved change")
+        assert logged("(files parsed: 1 of 6)")
+        page = watching.page()
+        assert all(f"Text {n}." in page for n in (2, 4, 5))  # the chapters not read again are all there
+    finally:
+        assert watching.stop() == 0
+
+
 def test_watch_sends_a_build_event_after_each_rebuild(watcher):
     with urllib.request.urlopen(watcher.url + "__report/events", timeout=WAIT) as events:
         assert events.headers["Content-Type"] == "text/event-stream"
