@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import OutputError, ReportError, SourceError, printable
+from .writers.pdf import RUN_SIZE
 
 EXIT_OK, EXIT_USER, EXIT_INTERNAL = 0, 1, 2
 ISSUES_URL = "the project's issue tracker"
@@ -25,6 +26,18 @@ EXAMPLES = """examples:
   report build my-dossier --pdf --json    only the PDF; a summary for CI
   report schema > dossier.schema.json     for completion in your editor
 """
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 64")
+    return int(text)
+
+
+def _run_size(text: str) -> int:
+    if not text.isdigit() or int(text) > 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of chapters from 0 to 10000")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,6 +87,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     # the briefing layout's old name, kept so that existing scripts still work
     build.add_argument("--screen", action="store_const", dest="layout", const="briefing", help=argparse.SUPPRESS)
+    build.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="PDF layout processes for a long dossier, laid out in runs of chapters (default: one per core)",
+    )
+    build.add_argument(
+        "--run-size",
+        type=_run_size,
+        default=RUN_SIZE,
+        metavar="N",
+        help=f"chapters per PDF run (default: {RUN_SIZE}); a dossier of at most N chapters, or 0, "
+        "is laid out in one pass",
+    )
     build.add_argument("--epub-fonts", action="store_true", help="embed the shipped fonts in the EPUB")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument(
@@ -235,11 +263,17 @@ def _build(args) -> int:
         out_dir=args.out,
         formats=tuple(e.kind for e in named),
         pdf=PdfOptions(
-            page_size=args.page_size, variant=args.pdf_variant, bleed=args.bleed, marks=args.marks, layout=args.layout
+            page_size=args.page_size,
+            variant=args.pdf_variant,
+            bleed=args.bleed,
+            marks=args.marks,
+            layout=args.layout,
+            run_size=args.run_size,
         ),
         epub_fonts=args.epub_fonts,
         strict=args.strict,
         force=args.force,
+        jobs=args.jobs,
     )
     display = None if (args.json or args.quiet) else make_progress_display()
     try:
@@ -261,6 +295,8 @@ def _build(args) -> int:
                     "timings": {k: round(v, 3) for k, v in result.timings.items()},
                     # per chapter step: results made in this build, and reused from an earlier one
                     "reused": result.reused,
+                    # the PDF laid out in runs (writers/runs/): each part, its pages and CPU time
+                    "pdf_runs": result.pdf_runs,
                 },
                 indent=2,
                 ensure_ascii=False,

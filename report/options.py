@@ -18,6 +18,7 @@ class BuildOptions:
     strict: bool = False
     force: bool = False  # ignore the build cache
     parallel: bool = True  # lay the PDF out in its own process while the other editions are made
+    jobs: int = 0  # PDF engine processes for a book laid out in runs; 0: one per core
 
     def __post_init__(self) -> None:
         from .writers.edition import default_kinds, editions
@@ -33,6 +34,16 @@ class BuildOptions:
     def cache_options(self) -> dict:
         """The options that shape the outputs (the editions are checked one by one)."""
         shaping = asdict(self)
-        for name in ("out_dir", "formats", "force", "parallel"):
+        for name in ("out_dir", "formats", "force", "parallel", "jobs"):
             shaping.pop(name)
         return shaping
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)

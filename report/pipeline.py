@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .derive.book import Book
     from .render import Renderer
     from .writers.pdf_engine import PdfEngine
+    from .writers.runs.source import RunsSource
+    from .writers.runs.source import RunsSource
 
 __all__ = ["BuildOptions", "BuildResult", "Written", "build", "check", "content_digest", "output_stem", "styles_dir"]
 
@@ -68,6 +70,8 @@ class BuildResult:
     cached: bool = False  # nothing had changed: the outputs of the last build were kept
     # per chapter step (memo.py): how many results were made and how many reused
     reused: dict[str, dict[str, int]] = field(default_factory=dict)
+    # the PDF's runs when laid out in runs (writers/runs/source.py RunReport.as_dict), else empty
+    pdf_runs: list[dict[str, object]] = field(default_factory=list)
 
 
 Progress = Callable[[str, str], None]  # (stage, state) where state is "start" or "done"
@@ -137,7 +141,7 @@ def build(
     requested = [edition(kind) for kind in options.formats]
     # The EPUB's print page numbers come from the PDF layout of the same content and page options.
     layout_key = build_key(digest, {"pdf": asdict(options.pdf)})
-    plan = _LayoutPlan.for_build(requested, options, cache, layout_key)
+    plan = _LayoutPlan.for_build(root, requested, options, cache, layout_key)
     memo.begin()
     produced = False
     try:
@@ -145,6 +149,10 @@ def build(
             stem, made, warnings, layout = _produce(root, options, requested, plan, styles, digest, cache, stage, memo)
         produced = True
     finally:
+        if plan.runs is not None and plan.runs.done:
+            outcome = plan.runs.outcome()
+            result.pdf_runs = [report.as_dict() for report in outcome.reports]
+            result.timings.update(outcome.timings)
         plan.close()
         memo.finish(save=produced)  # a failed build writes nothing, not even its parts
         result.reused = memo.counts()
@@ -170,37 +178,77 @@ class _LayoutPlan:
 
     need: LayoutNeed  # the most any requested edition needs
     cached: Layout | None  # an earlier build's layout, when the page map is all that is needed
-    engine: PdfEngine | None  # the engine process, started at once so WeasyPrint loads beside the dossier
+    # engine processes, started at once so WeasyPrint loads beside the dossier: one for the one
+    # pass, one per job when the dossier looks long enough to be laid out in runs (writers/runs/)
+    engines: list[PdfEngine]
+    runs: RunsSource | None = None  # the source, when the book is laid out in runs
 
     @classmethod
     def for_build(
-        cls, requested: list[Edition], options: BuildOptions, cache: BuildCache, layout_key: str
+        cls, root: Path, requested: list[Edition], options: BuildOptions, cache: BuildCache, layout_key: str
     ) -> _LayoutPlan:
         need = max((e.layout for e in requested), key=_NEEDS.index)
         cached = None
         if need is LayoutNeed.PAGES and not options.force:
             cached = cache.read_layout(layout_key)
-        engine = None
+        engines: list[PdfEngine] = []
         if need is not LayoutNeed.NONE and cached is None and options.parallel:
+            from .options import cores
             from .writers.pdf_engine import PdfEngine
 
-            engine = PdfEngine()
-        return cls(need, cached, engine)
+            # a guess from the chapter files (a dossier.yaml may list others): the bytes do not depend on it
+            chapter_files = sum(1 for p in root.glob("*.yaml") if p.name != "dossier.yaml")
+            runs = 0 < options.pdf.run_size < chapter_files
+            count = (options.jobs or cores()) if runs else 1
+            engines = [PdfEngine() for _ in range(count)]
+        return cls(need, cached, engines)
 
     def source(
-        self, renderer: Renderer, options: BuildOptions, styles: Path, stage: Callable[[str], _Stage]
+        self,
+        renderer: Renderer,
+        options: BuildOptions,
+        styles: Path,
+        cache: BuildCache,
+        stage: Callable[[str], _Stage],
     ) -> LayoutSource | None:
         """The layout source for the rendered book: the cache, the engine or this process; None if unneeded."""
         if self.cached is not None:
             return CachedSource(self.cached)
         if self.need is LayoutNeed.NONE:
             return None
+        book = renderer.book
+        from .writers.runs import plan
+
+        runs = plan.plan(book, options.pdf.run_size)
+        if runs is not None:
+            from .writers.runs.pool import EnginePool, LocalPool
+            from .writers.runs.source import RunsSource
+            from .writers.runs.store import RunStore
+
+            pool = EnginePool(self.engines) if self.engines else LocalPool()
+            self.engines = []  # the pool's now
+            store = RunStore(cache.folder / "runs", styles, read=not options.force)
+            with stage("pdf html"):
+                self.runs = RunsSource(
+                    renderer,
+                    runs,
+                    pool=pool,
+                    store=store,
+                    root=book.root,
+                    styles_dir=styles,
+                    options=options.pdf,
+                    identifier=book.identifier,
+                    write_pdf=self.need is LayoutNeed.DOCUMENT,
+                )
+            return self.runs
+        for spare in self.engines[1:]:
+            spare.close()
+        del self.engines[1:]
         with stage("pdf html"):
             html = renderer.pdf_document()
-        book = renderer.book
-        if self.engine is not None:
+        if self.engines:
             return EngineSource(
-                self.engine,
+                self.engines[0],
                 html,
                 root=book.root,
                 styles_dir=styles,
@@ -211,8 +259,10 @@ class _LayoutPlan:
         return LocalSource(html, root=book.root, styles_dir=styles, options=options.pdf, identifier=book.identifier)
 
     def close(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
+        if self.runs is not None:
+            self.runs.close()
+        for engine in self.engines:
+            engine.close()
 
 
 def _produce(
@@ -254,7 +304,7 @@ def _produce(
         layout=options.pdf.layout,
     )
     renderer = Renderer(book, settings, memo=memo)
-    source = plan.source(renderer, options, styles, stage)
+    source = plan.source(renderer, options, styles, cache, stage)
     ctx = EditionContext(book, renderer, settings, options, styles, cache, digest, stage, source)
     made: dict[str, Made] = {}
     # no layout first (made while the PDF lays out), then the page map's readers, then the PDF itself

@@ -243,14 +243,9 @@ class Renderer:
             html = keep_korean_words_whole(html)  # WeasyPrint has no word-break: keep-all
         return html
 
-    def pdf_document(self) -> str:
-        s = self.book.strings
-        page_label = Markup(
-            f"{css_string(s['page'] + ' ')} counter(page) {css_string(' ' + s['page_of'] + ' ')} counter(pages)"
-        )
-        return self.render(
-            "pdf.html", "pdf", page_label_css=page_label, layout_classes=f"layout-{self.settings.layout}"
-        )
+    def pdf_document(self, run: dict[str, Any] | None = None) -> str:
+        """The PDF's document; with ``run``, only its parts (writers/runs/plan.py: front, chapters, appendices)."""
+        return self.render("pdf.html", "pdf", layout_classes=f"layout-{self.settings.layout}", run=run)
 
     def web_document(self, css: str) -> str:
         extra = language_css(self.book.language, self.book.fonts, "html")

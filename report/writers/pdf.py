@@ -16,6 +16,7 @@ PAGE_SIZES = {"A4": ("210mm", "297mm"), "A5": ("148mm", "210mm"), "Letter": ("8.
 PAGE_MM = {"A4": (210.0, 297.0), "A5": (148.0, 210.0), "Letter": (215.9, 279.4)}
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b", "none")
 LAYOUTS = ("briefing", "book")
+RUN_SIZE = 12  # chapters per run (writers/runs/): a book of more chapters is laid out in runs
 # The layout's own sheet, after print.css; the handout is a booklet printed duplex, laid out as a book.
 LAYOUT_SHEETS = {"briefing": "layout-briefing.css", "book": "layout-book.css", "handout": "layout-book.css"}
 
@@ -27,6 +28,7 @@ class PdfOptions:
     bleed: str = ""  # e.g. "3mm"
     marks: bool = False
     layout: str = ""  # "briefing", "book", "handout"; "" until the dossier's own choice is known
+    run_size: int = RUN_SIZE  # chapters per run; 0: the whole book in one pass (writers/runs/plan.py)
 
 
 @dataclass
@@ -107,8 +109,27 @@ def page_css(options: PdfOptions) -> str:
     return "\n".join(rules)
 
 
+@dataclass(frozen=True)
+class SheetEdits:
+    """How a part of the book laid out apart changes the shipped sheets (writers/runs/).
+
+    ``replace`` edits the text of print.css and the layout sheets (e.g. page references as
+    literal numbers instead of target-counter); ``extra`` is a last sheet, after every other.
+    The one-pass PDF has none: its sheets are loaded from their files, unchanged.
+    """
+
+    replace: tuple[tuple[str, str], ...] = ()
+    extra: str = ""
+
+
 def lay_out(
-    html: str, *, base_dir: Path, styles_dir: Path, options: PdfOptions, stylesheet: str = "print.css"
+    html: str,
+    *,
+    base_dir: Path,
+    styles_dir: Path,
+    options: PdfOptions,
+    stylesheet: str = "print.css",
+    edits: SheetEdits | None = None,
 ) -> LaidOut:
     """Lay the document out once; collect WeasyPrint's warnings instead of losing them."""
     from weasyprint import CSS, HTML
@@ -125,21 +146,31 @@ def lay_out(
     logger.addHandler(capture)
     try:
         fonts = FontConfiguration()
+
+        def sheet(name: str) -> Any:
+            path = styles_dir / name
+            if edits is None or not edits.replace:
+                return CSS(filename=str(path), font_config=fonts, url_fetcher=fetcher)
+            text = path.read_text(encoding="utf-8")
+            for old, new in edits.replace:
+                text = text.replace(old, new)
+            return CSS(string=text, base_url=path.resolve().as_uri(), font_config=fonts, url_fetcher=fetcher)
+
         stylesheets = [
-            CSS(filename=str(styles_dir / stylesheet), font_config=fonts, url_fetcher=fetcher),
-            CSS(filename=str(styles_dir / LAYOUT_SHEETS[options.layout]), font_config=fonts, url_fetcher=fetcher),
+            sheet(stylesheet),
+            sheet(LAYOUT_SHEETS[options.layout]),
             CSS(string=page_css(options), font_config=fonts, url_fetcher=fetcher),
         ]
         variant = None if options.variant == "none" else options.variant
         source = HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher)
         if source.etree_element.get("dir") == "rtl" and options.layout == "briefing":
             # right to left: head and foot mirrored (the book layout's outer edges mirror by themselves)
-            stylesheets.insert(
-                2, CSS(filename=str(styles_dir / "layout-briefing-rtl.css"), font_config=fonts, url_fetcher=fetcher)
-            )
+            stylesheets.insert(2, sheet("layout-briefing-rtl.css"))
         word = watermark.requested_word(source.etree_element)
         if word:
             stylesheets.append(CSS(string=watermark.stylesheet(word), font_config=fonts, url_fetcher=fetcher))
+        if edits is not None and edits.extra:
+            stylesheets.append(CSS(string=edits.extra, font_config=fonts, url_fetcher=fetcher))
         document = source.render(
             stylesheets=stylesheets,
             font_config=fonts,

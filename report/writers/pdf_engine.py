@@ -163,6 +163,18 @@ class PdfEngine:
             pass  # the engine is gone already: layout() reports why
         # stdin stays open: its end of file tells the engine that no one wants its results
 
+    def send(self, request: dict) -> None:
+        """Hand the engine one more request (a run: writers/runs/work.py); receive() its answer."""
+        assert self._process.stdin is not None  # made with stdin=PIPE
+        try:
+            _send(self._process.stdin, "request", request)
+        except BrokenPipeError:
+            pass  # the engine is gone already: receive() reports why
+
+    def receive(self, kind: str) -> Any:
+        """Wait for the engine's next answer, which must be of this kind (errors raise)."""
+        return self._next(kind)
+
     def layout(self) -> Layout:
         """Wait for the layout."""
         if self._layout is None:
@@ -274,15 +286,20 @@ def _die_with_parent() -> None:
         os._exit(1)  # the builder was gone before the line above took effect
 
 
-def _watch_stdin() -> None:
-    """After the request: end at once when stdin reaches end of file (the builder is gone or done)."""
+def _watch_stdin(requests: Any) -> None:
+    """After the first request: queue the next ones, and end at once when stdin reaches end of file.
+
+    End of file means the builder is done with this engine or has died: nothing it sent is
+    wanted any more, so the engine stops even in the middle of a layout.
+    """
     import threading
 
     def watch_stdin() -> None:
         try:
-            while sys.stdin.buffer.read(65536):
-                pass
-        except (OSError, ValueError):
+            while True:
+                _, request = _receive(sys.stdin.buffer)
+                requests.put(request)
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
             pass
         os._exit(1)  # end of file: the builder has closed our stdin or has died
 
@@ -354,15 +371,17 @@ def _serve() -> int:
 
 
 def _serve_one(out: IO[bytes]) -> int:
+    """Serve requests until the builder closes stdin: one document, or the runs of one (writers/runs/)."""
     import gc
+    import queue
 
     import weasyprint  # noqa: F401  (imported while the builder is still loading the dossier)
 
     from . import pdf  # noqa: F401
 
     # The cyclic collector walks WeasyPrint's whole box tree again and again as it grows:
-    # a quarter of the layout time at 300 chapters, for 10% less memory. This process
-    # lays out one document and exits, so it does without (see BENCHMARKS.md).
+    # a quarter of the layout time at 300 chapters, for 10% less memory. It stays off while
+    # a document is laid out; between the runs of a book one collection frees the last run.
     gc.freeze()
     gc.disable()
     _memoise_page_references()
@@ -371,8 +390,32 @@ def _serve_one(out: IO[bytes]) -> int:
         _, request = _receive(sys.stdin.buffer)
     except EOFError:
         return 0  # the builder stopped early (an error in the dossier): nothing to do
-    _watch_stdin()
-    return _lay_out_and_send(request, out)
+    requests: queue.Queue[dict] = queue.Queue()
+    requests.put(request)
+    _watch_stdin(requests)
+    while True:
+        request = requests.get()
+        if request.get("kind", "layout") == "layout":
+            return _lay_out_and_send(request, out)
+        status = _run_and_send(request, out)
+        if status:
+            return status
+        gc.collect()
+
+
+def _run_and_send(request: dict, out: IO[bytes]) -> int:
+    """Lay out and write one run of a book (writers/runs/work.py), and send what it found."""
+    from .runs.work import lay_out_run
+
+    try:
+        _send(out, "run", lay_out_run(request))
+    except BrokenPipeError:
+        return 1
+    except MemoryError:
+        raise
+    except BaseException as exc:
+        return _send_failure(exc, out)
+    return 0
 
 
 def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
@@ -398,23 +441,28 @@ def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
         return 0
     except MemoryError:
         raise
-    except BaseException as exc:  # reported to the builder, which raises it as its own error
-        from .fetcher import RefusedResource
-
-        if isinstance(exc, RefusedResource):
-            _send(out, "refused", (exc.url, exc.why))
-            return 1
-        if not isinstance(exc, Exception):
-            raise
-        import traceback
-
-        traceback.print_exc()
-        try:
-            _send(out, "error", f"{type(exc).__name__}: {exc}")
-        except BrokenPipeError:
-            pass
-        return 1
+    except BaseException as exc:
+        return _send_failure(exc, out)
     return 0
+
+
+def _send_failure(exc: BaseException, out: IO[bytes]) -> int:
+    """Report an error to the builder, which raises it as its own; a refused resource is the user's."""
+    from .fetcher import RefusedResource
+
+    if isinstance(exc, RefusedResource):
+        _send(out, "refused", (exc.url, exc.why))
+        return 1
+    if not isinstance(exc, Exception):
+        raise exc
+    import traceback
+
+    traceback.print_exc()
+    try:
+        _send(out, "error", f"{type(exc).__name__}: {exc}")
+    except BrokenPipeError:
+        pass
+    return 1
 
 
 if __name__ == "__main__":
