@@ -5,12 +5,15 @@ children, peak resident set of the largest of them), repeated after a warm-up; t
 table gives medians, and ratios as the median of ratios taken side by side in the same
 round, because the machine may be shared and absolute times from two runs do not compare.
 
-    python bench/run.py            # full: 30, 100 and 300 chapters; writes BENCHMARKS.md
-    python bench/run.py --quick    # 30 and 100 chapters, fewer runs
-    python bench/run.py --smoke    # 3 tiny chapters, one run: checks that it all runs (CI)
+    python bench/run.py                     # full: 30, 100 and 300 chapters; writes BENCHMARKS.md
+    python bench/run.py --quick             # 30 and 100 chapters, fewer runs
+    python bench/run.py --smoke             # 3 tiny chapters, one run: checks that it all runs (CI)
+    python bench/run.py --pdf-only --runs 2 # only the PDF by chapter runs against the peers (issue 16)
+    python bench/run.py --pdf-only --sizes 3,10 --runs 1   # the same, small: does it run?
 
-The generated part of BENCHMARKS.md sits between two markers; the text around it (the
-profile notes) is kept.
+The generated parts of BENCHMARKS.md sit between markers, one pair for the rows and scale
+table, one for the PDF by chapter runs (bench/pdf_runs.py); the text around them (the
+profile notes) is kept, and `--pdf-only` rewrites only its own part.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,94 +42,18 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
+from measure import PY, Series, Step, fmt_s, pages_of, ratio, rounds  # noqa: E402
+from measure import met as _met  # noqa: E402
+from measure import row as _row  # noqa: E402
+from measure import table as _table  # noqa: E402
+from pdf_runs import BEGIN as PDF_BEGIN  # noqa: E402
+from pdf_runs import END as PDF_END  # noqa: E402
+from pdf_runs import block_lines, measure_pdf_runs, typst_version  # noqa: E402
+
 from tests.support.synthetic import write_dossier  # noqa: E402
 
 BEGIN, END = "<!-- bench:begin (written by bench/run.py) -->", "<!-- bench:end -->"
-PY = sys.executable
 BUILD = [PY, str(REPO / "build.py")]
-
-
-@dataclass
-class Sample:
-    wall: float
-    cpu: float
-    rss_mb: float
-    stdout: str = ""
-
-
-@dataclass
-class Series:
-    samples: list[Sample] = field(default_factory=list)
-
-    def median(self, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in self.samples)
-
-
-# A small launcher forks and execs the measured command and reads its rusage. Linux keeps a
-# process's peak RSS across exec, so a command forked from this (large) runner would report
-# the runner's own size; forked from the launcher, it starts from a few megabytes.
-LAUNCHER = """
-import os, sys, time
-result, cmd = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(cmd[0], cmd)
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-wall = time.perf_counter() - start
-with open(result, "w") as handle:
-    handle.write(f"{wall} {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
-"""
-
-
-def measure(cmd: list[str], *, cwd: Path = REPO, env: dict | None = None) -> Sample:
-    """Run one whole process; wall time, user+system CPU (children included), peak RSS."""
-    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        result = Path(scratch) / "result"
-        subprocess.run(
-            [PY, "-S", "-c", LAUNCHER, str(result), *map(str, cmd)],
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=err,
-            check=True,
-        )
-        wall, cpu, rss_kb, code = result.read_text().split()
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        if int(code) != 0:
-            raise RuntimeError(
-                f"{' '.join(map(str, cmd))} failed ({code}):\n{err.read().decode('utf-8', 'replace')[-3000:]}"
-            )
-    return Sample(float(wall), float(cpu), int(rss_kb) / 1024, stdout)
-
-
-def rounds(runs: int, warmup: int, steps: dict[str, tuple[list[str], callable | None]]) -> dict[str, Series]:
-    """Run every step once per round, side by side; warm-up rounds are not kept."""
-    series = {name: Series() for name in steps}
-    for number in range(warmup + runs):
-        for name, (cmd, before) in steps.items():
-            if before:
-                before()
-            sample = measure(cmd)
-            if number >= warmup:
-                series[name].samples.append(sample)
-    return series
-
-
-def ratio(a: Series, b: Series, attr: str = "wall") -> float:
-    """The median of the per-round ratios a/b (both measured in the same rounds)."""
-    return statistics.median(getattr(x, attr) / getattr(y, attr) for x, y in zip(a.samples, b.samples, strict=True))
-
-
-def pages_of(pdf: Path) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(str(pdf)).pages)
 
 
 def pandoc_path() -> str | None:
@@ -318,10 +245,6 @@ def edit_middle_chapter(dossier: Path) -> Callable[[], None]:
 # -- the run ------------------------------------------------------------------------------------
 
 
-def fmt_s(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
 def machine() -> list[str]:
     mem_kb = 0
     model = platform.processor() or platform.machine()
@@ -350,12 +273,29 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="30 and 100 chapters, fewer runs")
     mode.add_argument("--smoke", action="store_true", help="3 tiny chapters, one run (CI: it must run)")
     parser.add_argument("--runs", type=int, help="measured runs per row (default: 5, quick 3, smoke 1)")
+    parser.add_argument(
+        "--pdf-only",
+        action="store_true",
+        help="only the PDF by chapter runs against its single pass and the peers (issue 16; default 2 runs)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        help="chapter counts instead of the mode's, e.g. 3,10 (the edit rows take the largest)",
+    )
+    parser.add_argument(
+        "--pdf-run-size",
+        type=int,
+        metavar="N",
+        help="`--run-size N` for the builds by runs (default: the builder's), e.g. 3 to have runs at 10 chapters",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="the file to write")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
     parser.add_argument("--note", default="", help="a line about the conditions, e.g. 'machine shared'")
     args = parser.parse_args(argv)
 
     # watch rows: at every size of `scales`, at least 5 saves (smoke: one); edit rows: at the largest size
+    scales: tuple[int, ...]
     if args.smoke:
         runs, warmup, big_runs, scales, default = args.runs or 1, 0, 1, (3,), None
         saves = runs
@@ -365,15 +305,41 @@ def main(argv: list[str] | None = None) -> int:
     else:
         runs, warmup, big_runs, scales = args.runs or 5, 1, 3, (30, 100, 300)
         default, saves = REPO / "chapters", max(args.runs or 5, 5)
+    scales = args.sizes or scales
+    # the PDF by runs: each round at 300 chapters costs about 5 minutes (five cold PDFs), so at
+    # most 3 rounds below 100 chapters and 2 from there; alone (--pdf-only), 2 unless --runs says
+    if args.pdf_only:
+        pdf_runs_small = pdf_runs_big = args.runs or (1 if args.smoke else 2)
+    else:
+        pdf_runs_small, pdf_runs_big = min(runs, 3), min(big_runs, 2)
     work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()[0]
     started = time.perf_counter()
-    if default is None:  # smoke: a tiny generated dossier stands in for the default one
-        default = write_dossier(work / "default-src", 3)
 
     def log(message: str) -> None:
         print(f"[bench {time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def pdf_by_runs(pandoc: str | None) -> None:
+        mode = " --smoke" if args.smoke else " --quick" if args.quick else ""
+        sizes = f" --sizes {','.join(map(str, scales))}" if args.sizes else ""
+        command = f"python bench/run.py{mode}" + (" --pdf-only" if args.pdf_only else "") + sizes
+        command += f" --runs {args.runs}" if args.runs else ""
+        command += f" --pdf-run-size {args.pdf_run_size}" if args.pdf_run_size else ""
+        pdf_warmup = 0 if args.smoke else 1
+        block = _pdf_runs_document(
+            scales, work, pdf_runs_small, pdf_runs_big, pdf_warmup, pandoc, args.pdf_run_size, log, command, args.note
+        )
+        _write(args.out, block, PDF_BEGIN, PDF_END)
+        log(f"wrote the PDF by runs into {args.out}")
+
+    if args.pdf_only:
+        pdf_by_runs(pandoc_path())
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
+    if default is None:  # smoke: a tiny generated dossier stands in for the default one
+        default = write_dossier(work / "default-src", 3)
 
     rows: list[list[str]] = []
     notes: list[str] = []
@@ -383,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     out = work / "default-out"
     floor_dir = work / "floor-default"
     subprocess.run([PY, str(HERE / "floor.py"), "dump", str(default), str(floor_dir)], check=True)
-    steps = {
+    steps: dict[str, Step] = {
         "build": (BUILD + [str(default), "--out", str(out), "--force", "--json"], None),
         "floor": ([PY, str(HERE / "floor.py"), "run", str(floor_dir), str(floor_dir / "floor.pdf")], None),
     }
@@ -572,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     else:
-        error_rows = []
+        error_rows: list[list[str]] = []
         for chapters in scales:
             log(f"watch mode, {chapters} chapters")
             times = measure_watch(write_dossier(work / f"watch-{chapters}", chapters), saves, warmup)
@@ -635,57 +601,87 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     load_end = os.getloadavg()[0]
-    mode = "--smoke" if args.smoke else "--quick" if args.quick else ""
-    command = f"python bench/run.py {mode}".strip() + (f" --runs {args.runs}" if args.runs else "")
+    mode_flag = "--smoke" if args.smoke else "--quick" if args.quick else ""
+    command = f"python bench/run.py {mode_flag}".strip() + (f" --runs {args.runs}" if args.runs else "")
+    command += f" --sizes {','.join(map(str, scales))}" if args.sizes else ""
     text = _document(
         rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end, args.note, pandoc
     )
     _write(args.out, text)
     log(f"wrote {args.out}")
+    pdf_by_runs(pandoc)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"chapter counts separated by commas, not {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"chapter counts of at least 1, not {text!r}")
+    return sizes
+
+
+def _pdf_runs_document(
+    sizes: tuple[int, ...],
+    work: Path,
+    runs: int,
+    big_runs: int,
+    warmup: int,
+    pandoc: str | None,
+    run_size: int | None,
+    log: Callable[[str], None],
+    command: str,
+    note: str,
+) -> str:
+    """The generated block of the PDF by chapter runs: measured, then written out with its conditions."""
+    load_start = os.getloadavg()[0]
+    result = measure_pdf_runs(sizes, work, runs, big_runs, warmup, pandoc, run_size, log)
+    load_end = os.getloadavg()[0]
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rounds_text = f"{runs} measured round{'s' if runs > 1 else ''}" + (
+        f" ({big_runs} from 100 chapters)" if big_runs != runs else ""
+    )
+    lines = [
+        PDF_BEGIN,
+        "",
+        f"Made {now} by `{command}` ({rounds_text} after {warmup} warm-up below 100 chapters; "
+        "medians; ratios are medians of per-round ratios measured side by side).",
+        "",
+    ]
+    lines += [f"- Machine: {m}" for m in machine()]
+    lines += [
+        f"- Pandoc: {_pandoc_version(pandoc)}; Typst: PyPI `typst` {typst_version() or 'not installed'}",
+        f"- Load average (1 min) at start / end: {load_start:.2f} / {load_end:.2f}" + (f"; {note}" if note else ""),
+    ]
+    lines += block_lines(result)
+    lines += ["", PDF_END]
+    return "\n".join(lines) + "\n"
+
+
+def _pandoc_version(pandoc: str | None) -> str:
+    if not pandoc:
+        return "not installed"
+    first = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()
+    return first[0] if first else "unknown"
 
 
 def _saves(count: int) -> str:
     return "1 save" if count == 1 else f"{count} saves in {count} chapters"
 
 
-def _met(ok: bool | None) -> str:
-    return "" if ok is None else ("met" if ok else "**not met**")
-
-
-def _row(number: str, label: str, series: Series, ratio_text: str, target: str, ok: bool | None) -> list[str]:
-    return [
-        number,
-        label,
-        fmt_s(series.median("wall")),
-        fmt_s(series.median("cpu")),
-        f"{series.median('rss_mb'):.0f} MB",
-        ratio_text,
-        target,
-        _met(ok),
-    ]
-
-
 def _stages_text(stages: dict[str, float]) -> str:
     return ", ".join(f"{name} {fmt_s(seconds)}" for name, seconds in stages.items() if seconds >= 0.005)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
 
 
 def _document(
     rows, scale_rows, stages, epub_stages, notes, command, runs, warmup, load_start, load_end, note, pandoc
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    pandoc_version = "not installed"
-    if pandoc:
-        first = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()
-        pandoc_version = first[0] if first else "unknown"
+    pandoc_version = _pandoc_version(pandoc)
     lines = [
         BEGIN,
         "",
@@ -730,15 +726,17 @@ def _document(
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, block: str) -> None:
-    """Replace the generated block, keep everything else (the profile notes)."""
+def _write(path: Path, block: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace one generated block, keep everything else (the notes); a new block goes at the end."""
     if path.exists():
         text = path.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            tail = rest.split(END, 1)[1]
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            tail = rest.split(end, 1)[1]
             path.write_text(head + block.rstrip("\n") + tail, encoding="utf-8")
-            return
+        else:
+            path.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+        return
     path.write_text(
         "# Benchmarks\n\nRegenerate with `python bench/run.py` (full) or `python bench/run.py --quick`"
         " whenever performance work lands.\n\n" + block,
