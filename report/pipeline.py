@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .render import Renderer
     from .writers.pdf_engine import PdfEngine
     from .writers.runs.source import RunsSource
-    from .writers.runs.source import RunsSource
 
 __all__ = ["BuildOptions", "BuildResult", "Written", "build", "check", "content_digest", "output_stem", "styles_dir"]
 

@@ -26,8 +26,10 @@ class Built:
     html: Path
 
 
-def _build(root: Path, out: Path) -> Built:
-    result = build(root, BuildOptions(out_dir=out))
+def _build(root: Path, out: Path, **pdf: object) -> Built:
+    from report.writers.pdf import PdfOptions
+
+    result = build(root, BuildOptions(out_dir=out, pdf=PdfOptions(**pdf)))  # type: ignore[arg-type]
     by_kind = {w.kind: w.path for w in result.outputs}
     return Built(root, out, by_kind["pdf"], by_kind["epub"], by_kind["html"])
 
@@ -40,6 +42,18 @@ def default_build(tmp_path_factory) -> Built:
 @pytest.fixture(scope="session")
 def en_build(tmp_path_factory) -> Built:
     return _build(EN_DOSSIER, tmp_path_factory.mktemp("en"))
+
+
+@pytest.fixture(scope="session")
+def default_runs_build(tmp_path_factory) -> Built:
+    """Every edition of the default dossier, its PDF laid out in runs of one chapter (writers/runs/)."""
+    return _build(DEFAULT_DOSSIER, tmp_path_factory.mktemp("default-runs"), run_size=1)
+
+
+@pytest.fixture(scope="session")
+def en_runs_build(tmp_path_factory) -> Built:
+    """Every edition of the English dossier, its PDF in runs of one chapter, in the book layout."""
+    return _build(EN_DOSSIER, tmp_path_factory.mktemp("en-runs"), run_size=1, layout="book")
 
 
 @pytest.fixture(scope="session")

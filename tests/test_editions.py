@@ -71,7 +71,15 @@ def _plain(html: str) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", "", html))
 
 
-@pytest.mark.parametrize("which,root", [("default_build", DEFAULT_DOSSIER), ("en_build", EN_DOSSIER)])
+@pytest.mark.parametrize(
+    "which,root",
+    [
+        ("default_build", DEFAULT_DOSSIER),
+        ("en_build", EN_DOSSIER),
+        ("default_runs_build", DEFAULT_DOSSIER),  # the PDF laid out in runs
+        ("en_runs_build", EN_DOSSIER),
+    ],
+)
 def test_quote_index_page_numbers_are_where_quotes_stand(which, root, request):
     built = request.getfixturevalue(which)
     _, book = check(root)

@@ -31,6 +31,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 EPUB_TYPE = f"{{{OPS}}}type"
 NS = {"h": XHTML, "opf": OPF, "dc": "http://purl.org/dc/elements/1.1/", "epub": OPS}
 BUILDS = [("default_build", DEFAULT_DOSSIER), ("en_build", EN_DOSSIER)]
+# the same dossiers with the PDF laid out in runs (writers/runs/): the page numbers must hold there too
+WITH_RUNS = [*BUILDS, ("default_runs_build", DEFAULT_DOSSIER), ("en_runs_build", EN_DOSSIER)]
 
 
 @dataclass
@@ -400,7 +402,7 @@ def test_css_leaves_size_and_margins_to_the_reader(default_build):
 # --------------------------------------------------------------------------- print page numbers
 
 
-@pytest.mark.parametrize("which,root", BUILDS)
+@pytest.mark.parametrize("which,root", WITH_RUNS)
 def test_page_list_matches_the_markers(which, root, request):
     book = _epub(which, request)
     nav = book.docs["EPUB/nav.xhtml"]
@@ -421,7 +423,7 @@ def test_page_list_matches_the_markers(which, root, request):
     assert labels[-1] == len(pages)
 
 
-@pytest.mark.parametrize("which,root", BUILDS)
+@pytest.mark.parametrize("which,root", WITH_RUNS)
 def test_every_page_marker_stands_where_that_pdf_page_begins(which, root, request):
     built = request.getfixturevalue(which)
     _, source = check(root)
@@ -571,7 +573,7 @@ def _check_markers(epub: Path, pdf: Path, strings: dict[str, str]) -> int:
     return checked
 
 
-@pytest.mark.parametrize("which,root", BUILDS)
+@pytest.mark.parametrize("which,root", WITH_RUNS)
 def test_every_quote_has_the_page_the_pdf_prints_it_on(which, root, request):
     built = request.getfixturevalue(which)
     _, source = check(root)
@@ -593,7 +595,7 @@ def test_every_quote_has_the_page_the_pdf_prints_it_on(which, root, request):
         assert locators[quote.anchor] == f"{source.strings['page_short']}\u00a0{pdf_label}", quote.id
 
 
-@pytest.mark.parametrize("which,root", BUILDS)
+@pytest.mark.parametrize("which,root", WITH_RUNS)
 def test_index_and_timeline_show_the_pdf_page_numbers_as_links(which, root, request):
     built = request.getfixturevalue(which)
     _, source = check(root)

@@ -116,7 +116,7 @@ def test_pdf_is_tagged_with_language_and_title(which, lang, request):
     assert "/StructTreeRoot" in root
 
 
-@pytest.mark.parametrize("which", ["default_build", "en_build"])
+@pytest.mark.parametrize("which", ["default_build", "en_build", "default_runs_build", "en_runs_build"])
 def test_pdfua_checker_finds_nothing(which, request):
     from pdfua import validate
 

@@ -68,8 +68,9 @@ def plan(book: Book, run_size: int) -> list[Run] | None:
         if index in alone:
             runs.append(Run(anchor, "back", appendices=(index,), weight=weights.get(anchor, 0)))
         elif runs[-1].kind == "back" and runs[-1].appendices[-1] not in alone:
-            last = runs.pop()
-            runs.append(Run(f"{last.name}, {anchor}", "back", appendices=(*last.appendices, index), weight=last.weight))
+            before = runs.pop()
+            joined = (*before.appendices, index)
+            runs.append(Run(f"{before.name}, {anchor}", "back", appendices=joined, weight=before.weight))
         else:
             runs.append(Run(anchor, "back", appendices=(index,)))
     return runs

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,9 +34,6 @@ class RunPool(Protocol):
 class LocalPool:
     """Runs laid out in this process, when their output is first asked for."""
 
-    def __init__(self) -> None:
-        self._waiting: list[tuple[RunRequest, Future[RunOutput]]] = []
-
     def submit(self, request: RunRequest, weight: int) -> Future[RunOutput]:
         future: Future[RunOutput] = _LazyFuture(lambda: lay_out_run(request.as_message()))
         return future
@@ -44,10 +42,10 @@ class LocalPool:
         pass
 
 
-class _LazyFuture(Future):  # type: ignore[type-arg]
+class _LazyFuture(Future[RunOutput]):
     """A future computed in the thread that first asks for its result."""
 
-    def __init__(self, make):  # type: ignore[no-untyped-def]
+    def __init__(self, make: Callable[[], RunOutput]):
         super().__init__()
         self._make = make
 

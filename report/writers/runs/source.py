@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...errors import Diagnostic, ReportError
-from ..layout import Layout, located
+from ..layout import Layout
 from ..page_starts import PageStart
 from ..pdf import PdfOptions, SheetEdits
 from . import folios, plan
@@ -58,17 +58,6 @@ class RunReport:
             "cpu_s": round(self.cpu_s, 3),
             "reused": self.reused,
         }
-
-
-@dataclass
-class _Placed:
-    run: plan.Run | None  # None: a blank page or a layer part
-    name: str
-    kind: str
-    request: RunRequest
-    output: RunOutput
-    reused: bool
-    first_page: int = 0
 
 
 @dataclass
@@ -106,6 +95,8 @@ class RunsSource:
         self._documents = {run.name: plan.run_document(renderer, run) for run in runs}
         self._every_id: set[str] = set().union(*(plan.ids_of(html) for html in self._documents.values()))
         self._pending: dict[str, tuple[RunRequest, Future[RunOutput] | RunOutput, bool]] = {}
+        self._layers: dict[RunRequest, tuple[Future[RunOutput] | RunOutput, bool]] = {}
+        self._empty_document = renderer.pdf_document(run={"front": False, "chapters": [], "appendices": []})
         for run in sorted(runs, key=lambda r: -r.weight):
             if run.kind == "chapters":
                 self._start(run, None)
@@ -151,7 +142,14 @@ class RunsSource:
         kept = self._store.get(key)
         if kept is not None:
             return kept, True
-        return self._pool.submit(request, weight), False
+        future = self._pool.submit(request, weight)
+        # kept when done, even if a later request replaces it (a front matter laid out to count its pages)
+        future.add_done_callback(lambda done: self._keep(key, done))
+        return future, False
+
+    def _keep(self, key: str, done: Future[RunOutput]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._store.put(key, done.result())
 
     def _start(self, run: plan.Run, pages: dict[str, int] | None) -> RunRequest:
         html = plan.localize(self._documents[run.name], self._every_id, pages if run.needs_pages else None)
@@ -167,20 +165,18 @@ class RunsSource:
         request, result, reused = self._pending[name]
         if isinstance(result, Future):
             result = result.result()
-            self._store.put(self._store.key(request), result)
             self._pending[name] = (request, result, reused)
         return request, result, reused
 
     def _lay_out(self) -> RunsOutcome:
         started = time.perf_counter()
-        book = self._renderer.book
         front = [r for r in self._runs if r.kind == "front"]
         chapters = [r for r in self._runs if r.kind == "chapters"]
         back = [r for r in self._runs if r.kind == "back"]
         book_layout = self._options.layout == "book"
-        guess: dict[str, int] = {}
         for run in front:
-            self._start(run, guess)
+            self._start(run, {})  # laid out beside the chapters to learn its page count; numbers follow
+        blank = self._submit(self._blank_request(), 0)[0] if book_layout and self._write_pdf else None
         placed: list[tuple[plan.Run, int]] = []
         for _ in range(_MAX_ROUNDS):
             # where each run starts, from the page counts laid out so far
@@ -197,6 +193,8 @@ class RunsSource:
                 for anchor, local in output.anchors.items():
                     pages.setdefault(anchor, page + local - 1)
                 page += output.page_count
+            if self._write_pdf:  # the layer for these pages, laid out beside a front matter laid out again
+                self._layer(self._kinds(placed, page - 1))
             # every run that shows page numbers shows these ones, or is laid out again
             stale = [run for run in front + back if self._pending[run.name][0] != self._expected(run, pages)]
             if not stale:
@@ -204,93 +202,101 @@ class RunsSource:
             for run in stale:
                 self._start(run, pages)
         else:
-            raise ReportError(
-                f"the page numbers of the PDF did not settle after {_MAX_ROUNDS} layouts of the front matter"
-            )
-        return self._finish(placed, page - 1, started)
+            raise ReportError(f"the page numbers of the PDF did not settle after {_MAX_ROUNDS} layouts")
+        return self._finish(placed, page - 1, started, blank)
 
     def _expected(self, run: plan.Run, pages: dict[str, int]) -> RunRequest:
         html = plan.localize(self._documents[run.name], self._every_id, pages if run.needs_pages else None)
         return self._request(run.name, html, plan.run_edits(self._renderer.book, run))
 
-    def _finish(self, placed: list[tuple[plan.Run, int]], total: int, started: float) -> RunsOutcome:
+    def _kinds(self, placed: list[tuple[plan.Run, int]], total: int) -> list[str]:
+        """What kind each page of the book is (work.RunOutput.page_kinds); "blank" between runs."""
+        kinds = ["blank"] * total
+        for run, first in placed:
+            output = self._output(run.name)[1]
+            kinds[first - 1 : first - 1 + output.page_count] = output.page_kinds
+        return kinds
+
+    def _finish(
+        self,
+        placed: list[tuple[plan.Run, int]],
+        total: int,
+        started: float,
+        blank: Future[RunOutput] | RunOutput | None,
+    ) -> RunsOutcome:
         from .assemble import RunPdf, assemble
 
         timings: dict[str, float] = {}
         reports: list[RunReport] = []
-        kinds: list[str] = ["blank"] * total
         anchors: dict[str, int] = {}
         starts: list[PageStart] = []
         warnings: list[Diagnostic] = []
         pdfs: list[RunPdf] = []
+        covered: set[int] = set()
         for run, first in placed:
             _, output, reused = self._output(run.name)
             reports.append(RunReport(run.name, run.kind, first, output.page_count, output.cpu_s, reused))
-            kinds[first - 1 : first - 1 + output.page_count] = output.page_kinds
             for anchor, local in output.anchors.items():
                 anchors.setdefault(anchor, first + local - 1)
             starts += [PageStart(first + s.page - 1, s.element_id, s.words_before) for s in output.starts]
             warnings += output.warnings
             pdfs.append(RunPdf(output.pdf, first, output.fonts))
-        layout = Layout(anchors, total, tuple(warnings), tuple(starts))
-        timings["pdf runs"] = time.perf_counter() - started
+            covered.update(range(first, first + output.page_count))
         if not self._write_pdf:
-            return RunsOutcome(layout, None, reports, timings)
-        # the blank pages between runs, and the page-number layer over every page
-        blank_pages = [page for page in range(1, total + 1) if not _covered(placed, page, self._pending)]
-        layer = self._layer(kinds)
-        blank = self._blank_page() if blank_pages else None
+            timings["pdf runs"] = time.perf_counter() - started
+            return RunsOutcome(Layout(anchors, total, tuple(warnings), tuple(starts)), None, reports, timings)
         layers: list[RunPdf] = []
-        for part, (request, result, reused) in layer:
+        for part, result, reused in self._layer(self._kinds(placed, total)):
             output = result.result() if isinstance(result, Future) else result
-            if isinstance(result, Future):
-                self._store.put(self._store.key(request), output)
-            reports.append(RunReport(f"folios {part.first_page}", "folios", part.first_page, output.page_count, output.cpu_s, reused))
+            name = f"folios {part.first_page}"
+            reports.append(RunReport(name, "folios", part.first_page, output.page_count, output.cpu_s, reused))
+            warnings += output.warnings
             layers.append(RunPdf(output.pdf, part.first_page, output.fonts))
-        if blank is not None:
-            output = blank
-            for page in blank_pages:
-                pdfs.append(RunPdf(output.pdf, page, output.fonts))
+        between = [page for page in range(1, total + 1) if page not in covered]
+        if between:
+            assert blank is not None, "a blank page between runs outside the book layout"
+            blank_output = blank.result() if isinstance(blank, Future) else blank
+            page_pdf = self._blank_page(blank_output)
+            pdfs += [RunPdf(page_pdf, page, blank_output.fonts) for page in between]
             pdfs.sort(key=lambda p: p.first_page)
         timings["pdf runs"] = time.perf_counter() - started
         assembled = time.perf_counter()
         try:
-            data = assemble(pdfs, layers, page_count=total, identifier=self._identifier, font_file=self._store.font_file)
+            data = assemble(
+                pdfs, layers, page_count=total, identifier=self._identifier, font_file=self._store.font_file
+            )
         except ValueError as exc:
             raise ReportError(f"the PDF runs could not be assembled: {exc}") from None
         timings["pdf assemble"] = time.perf_counter() - assembled
-        return RunsOutcome(layout, data, reports, timings)
+        return RunsOutcome(Layout(anchors, total, tuple(warnings), tuple(starts)), data, reports, timings)
 
-    def _layer(self, kinds: list[str]) -> list[tuple[folios.LayerPart, tuple[RunRequest, Future[RunOutput] | RunOutput, bool]]]:
-        empty = self._renderer.pdf_document(run={"front": False, "chapters": [], "appendices": []})
+    def _layer(self, kinds: list[str]) -> list[tuple[folios.LayerPart, Future[RunOutput] | RunOutput, bool]]:
+        """The parts of the page-number layer for pages of these kinds (each laid out once)."""
         untagged = replace(self._options, variant="none")
         made = []
-        for part in folios.layer_parts(empty, self._renderer.book, kinds):
+        for part in folios.layer_parts(self._empty_document, self._renderer.book, kinds):
             request = self._request(f"folios {part.first_page}", part.html, part.edits, untagged)
-            result, reused = self._submit(request, folios.CHUNK)
-            made.append((part, (request, result, reused)))
+            if request not in self._layers:
+                self._layers[request] = self._submit(request, folios.CHUNK)
+            result, reused = self._layers[request]
+            made.append((part, result, reused))
         return made
 
-    def _blank_page(self) -> RunOutput:
+    def _blank_request(self) -> RunRequest:
         """A blank left page as the book layout has it before a chapter (marking and watermark kept).
 
         Laid out by WeasyPrint with the book's sheets as the second page of a document whose first
-        page ends with a break to a right page: a genuine :blank page, as in the one pass. Taken out
-        alone, without structure: it holds artifacts only.
+        page ends with a break to a right page: a genuine :blank page, as in the one pass.
         """
+        html = self._empty_document.replace("</body>", '<div style="break-after: recto"></div><div></div></body>')
+        return self._request("blank page", html, plan.run_edits(self._renderer.book, plan.Run("blank", "chapters")))
+
+    def _blank_page(self, output: RunOutput) -> bytes:
+        """The blank page of _blank_request() alone, its structure empty: it holds artifacts only."""
         import io
 
         import pikepdf
 
-        empty = self._renderer.pdf_document(run={"front": False, "chapters": [], "appendices": []})
-        end = empty.rindex("</body>")
-        html = empty[:end] + '<div style="break-after: recto"></div><div></div>' + empty[end:]
-        blank_run = plan.Run("blank", "chapters")
-        request = self._request("blank page", html, plan.run_edits(self._renderer.book, blank_run))
-        result, _ = self._submit(request, 0)
-        output = result.result() if isinstance(result, Future) else result
-        if isinstance(result, Future):
-            self._store.put(self._store.key(request), output)
         if output.page_count != 3 or output.page_kinds[1] != "blank":
             raise ReportError(f"the blank page of the book layout came out as {output.page_kinds}")
         with pikepdf.open(io.BytesIO(output.pdf)) as pdf:
@@ -301,7 +307,9 @@ class RunsSource:
                 if key in page:
                     del page[key]
             if "/StructTreeRoot" in pdf.Root:  # tagged like the runs it stands between, with nothing in it
-                document = alone.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array()))
+                document = alone.make_indirect(
+                    pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document, K=pikepdf.Array())
+                )
                 tree = alone.make_indirect(
                     pikepdf.Dictionary(
                         Type=pikepdf.Name.StructTreeRoot,
@@ -316,12 +324,4 @@ class RunsSource:
                     alone.Root[key] = alone.copy_foreign(pdf.make_indirect(pdf.Root[key]))
             buffer = io.BytesIO()
             alone.save(buffer, static_id=True)
-        return replace(output, pdf=buffer.getvalue(), page_count=1, page_kinds=("blank",), anchors={}, starts=())
-
-
-def _covered(placed: list[tuple[plan.Run, int]], page: int, pending: dict) -> bool:
-    for run, first in placed:
-        output = pending[run.name][1]
-        if first <= page < first + output.page_count:
-            return True
-    return False
+        return buffer.getvalue()

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import Diagnostic
-from ..pdf import PdfOptions, SheetEdits
 from ..page_starts import PageStart
+from ..pdf import PdfOptions, SheetEdits
 
 
 @dataclass(frozen=True)
