@@ -45,6 +45,15 @@ def test_a_short_book_is_one_pass_and_a_long_one_is_cut():
     assert chapters == list(range(40))
 
 
+def test_the_imprint_never_starts_a_run():
+    """It opens a new page but not a right-hand one, and a run's first page is a right-hand page."""
+    book = _book(20)
+    book.appendices = tuple(a for a in book.appendices if a.anchor != "sources")
+    runs = plan.plan(book, 12)
+    assert runs is not None
+    assert [r.name for r in runs if r.kind == "back"] == ["timeline", "quote-index, imprint"]
+
+
 def test_links_to_other_runs_and_page_numbers():
     html = '<p id="a"><a href="#a">x</a> <a href="#b">y</a> <a href="#gone">z</a> <a href="#c&amp;d">w</a></p>'
     every = {"a", "b", "c&amp;d"}

@@ -240,7 +240,12 @@ def _merge(pdf: pikepdf.Pdf, members: Sequence[_Member], digest: str, font_file:
         member_cids = member.cids if member.cids is not None else {code: code for code in member.to_unicode}
         missing = missing or member.cids is not None
         for code, text in member.to_unicode.items():
-            if to_unicode.setdefault(code, text) != text:
+            if member.cids is None:
+                # One glyph, two texts (a Devanagari conjunct, an Arabic ligature drawn for other letters
+                # elsewhere): the one pass keeps the text of the last place it draws the glyph
+                # (draw/text.py sets Font.to_unicode on every draw), so the later run wins here too.
+                to_unicode[code] = text
+            elif to_unicode.setdefault(code, text) != text:
                 return None  # one code, two texts: the runs' replacement codes for missing glyphs clash
         for code, cid in member_cids.items():
             if cids.setdefault(code, cid) != cid:

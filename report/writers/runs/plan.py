@@ -60,20 +60,28 @@ def plan(book: Book, run_size: int) -> list[Run] | None:
     for first, last in _balanced(sizes, groups):
         name = f"chapters {first + 1}-{last}"
         runs.append(Run(name, "chapters", chapters=tuple(range(first, last)), weight=sum(sizes[first:last])))
-    appendices = list(range(len(book.appendices)))
-    alone = [i for i in appendices if book.appendices[i].anchor in ("timeline", "quote-index")]
     weights = {"timeline": len(book.timeline) * 300, "quote-index": len(book.quote_index) * 300}
-    for index in appendices:
-        anchor = book.appendices[index].anchor
-        if index in alone:
-            runs.append(Run(anchor, "back", appendices=(index,), weight=weights.get(anchor, 0)))
-        elif runs[-1].kind == "back" and runs[-1].appendices[-1] not in alone:
+    for index, appendix in enumerate(book.appendices):
+        anchor = appendix.anchor
+        joins = anchor in _FOLLOWS or (
+            anchor not in _ALONE
+            and runs[-1].appendices[-1:] != ()
+            and book.appendices[runs[-1].appendices[-1]].anchor not in _ALONE
+        )
+        if joins and runs[-1].kind == "back":
             before = runs.pop()
             joined = (*before.appendices, index)
             runs.append(Run(f"{before.name}, {anchor}", "back", appendices=joined, weight=before.weight))
         else:
-            runs.append(Run(anchor, "back", appendices=(index,)))
+            runs.append(Run(anchor, "back", appendices=(index,), weight=weights.get(anchor, 0)))
     return runs
+
+
+# The largest appendices, each a run of its own; the others share one.
+_ALONE = ("timeline", "quote-index")
+# The imprint opens a new page, but not a right-hand one (print.css): it cannot start a run, whose
+# first page is always a right-hand page, so it is laid out with the appendix before it.
+_FOLLOWS = ("imprint",)
 
 
 def _chapter_weight(chapter: Any) -> int:

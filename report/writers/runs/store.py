@@ -8,7 +8,8 @@ one-chapter edit lays out that chapter's run, and whatever the changed page numb
 
 Kept in OUT/.report-cache/runs/: <key>.pdf and <key>.json (the RunOutput without its bytes),
 and the original files of the fonts the runs use in fonts/ (the assembly re-subsets them).
-Records of the last two builds are kept, the others removed after a build. A record that
+Records of the last two builds are kept, the others (and font files no record names) removed
+after a build. A record that
 cannot be read is laid out again; nothing in it is code (no pickle): the PDF is read by
 qpdf and the JSON by json.
 """
@@ -131,9 +132,20 @@ class RunStore:
             builds = []
         builds = ([sorted(self._used)] + [b for b in builds if isinstance(b, list)])[:_KEEP_BUILDS]
         keep = {key for build in builds for key in build}
+        fonts: set[str] = set()
         for path in self.folder.iterdir():
             if path.suffix in (".pdf", ".json") and path.stem not in keep and path.name != "builds.json":
                 path.unlink(missing_ok=True)
+            elif path.suffix == ".json" and path.name != "builds.json":
+                try:
+                    record = json.loads(path.read_text(encoding="utf-8"))
+                    fonts.update(str(ref).split(":", 1)[0] for ref in record["fonts"].values())
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    path.unlink(missing_ok=True)
+        if self.fonts.is_dir():  # the font files no kept run uses
+            for path in self.fonts.iterdir():
+                if path.name not in fonts:
+                    path.unlink(missing_ok=True)
         index.write_text(json.dumps(builds), encoding="utf-8")
 
 
