@@ -42,12 +42,12 @@ def _pdf(root: Path, out: Path, *, run_size: int, jobs: int = 2, layout: str = "
 
 @pytest.fixture(scope="module")
 def long_dossier(tmp_path_factory) -> Path:
-    return synthetic.write_dossier(tmp_path_factory.mktemp("long") / "d", 30)
+    return synthetic.write_dossier(tmp_path_factory.mktemp("long") / "d", 20)
 
 
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory, long_dossier):
-    """(one pass, runs) PDFs of three dossiers: briefing, book, and 30 chapters in runs of 5."""
+    """(one pass, runs) PDFs of three dossiers: briefing, book, and 20 chapters in runs of 5."""
     made = {}
     for name, root, layout, size in (
         ("default", DEFAULT_DOSSIER, "", 1),
@@ -162,7 +162,7 @@ def test_links_and_bookmarks_lead_where_the_one_pass_leads(pairs, name):
 
 
 def test_contents_timeline_and_quote_index_numbers_are_true(pairs, long_dossier):
-    """In the 30-chapter PDF of 8 runs: every number printed points at the page of its target."""
+    """In the 20-chapter PDF of 7 runs: every number printed points at the page of its target."""
     _, runs, _ = pairs["long"]
     _, book = check(long_dossier)
     pages = pdf_pages(runs)
@@ -307,7 +307,7 @@ def test_json_reports_every_run(tmp_path, long_dossier):
     ).stdout
     record = json.loads(out)
     kinds = [r["kind"] for r in record["pdf_runs"]]
-    assert kinds.count("chapters") == 6 and kinds[0] == "front" and "folios" in kinds
+    assert kinds.count("chapters") == 4 and kinds[0] == "front" and "folios" in kinds
     pages = record["outputs"][0]["pages"]
     covered = sum(r["pages"] for r in record["pdf_runs"] if r["kind"] != "folios")
     assert covered <= pages  # blank pages between runs are the rest
@@ -359,3 +359,31 @@ def test_runs_in_other_scripts_and_directions_equal_the_one_pass(tag, layout, tm
     names = [row.split()[0] for row in _run("pdffonts", str(runs)).splitlines()[2:]]
     assert len(names) == len(set(names)), names
     assert sorted(names) == sorted(row.split()[0] for row in _run("pdffonts", str(one)).splitlines()[2:])
+
+
+def test_print_shop_and_archive_variants_in_runs_equal_the_one_pass(tmp_path):
+    """PDF/A-3b, A5, bleed and crop marks, book layout: the runs keep the archive's metadata and
+    output intent, each run page its boxes and marks, the layer adds no second set of marks."""
+    import pikepdf
+
+    options = {"variant": "pdf/a-3b", "page_size": "A5", "bleed": "3mm", "marks": True}
+    one, _ = _pdf(EN_DOSSIER, tmp_path / "one", run_size=0, layout="book", **options)
+    runs, _ = _pdf(EN_DOSSIER, tmp_path / "runs", run_size=1, layout="book", **options)
+    assert pdf_pages(runs) == pdf_pages(one)
+    with pikepdf.open(runs) as doc, pikepdf.open(one) as reference:
+        xmp = doc.Root.Metadata.read_bytes().decode()
+        assert re.search(r"pdfaid:part(>|=\")3", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
+        assert "/OutputIntents" in doc.Root
+        for page, expected in zip(doc.pages, reference.pages, strict=True):
+            for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+                assert [float(v) for v in page.obj[box]] == [float(v) for v in expected.obj[box]], box
+    for row in _run("pdffonts", str(runs)).splitlines()[2:]:
+        assert row.split()[-5] == "yes", row
+    for pdf, folder in ((one, "one"), (runs, "runs")):
+        (tmp_path / folder / "png").mkdir()
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / folder / "png" / "p")], check=True)
+    for png in sorted((tmp_path / "one" / "png").glob("*.png")):
+        a = Image.open(png).convert("L")
+        b = Image.open(tmp_path / "runs" / "png" / png.name).convert("L")
+        strong = sum(ImageChops.difference(a, b).histogram()[64:])
+        assert strong <= a.width * a.height * 0.001, (png.name, strong)
