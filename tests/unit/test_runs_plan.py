@@ -38,20 +38,29 @@ def test_a_short_book_is_one_pass_and_a_long_one_is_cut():
     assert plan.plan(_book(40), 0) is None
     runs = plan.plan(_book(40), 12)
     assert runs is not None
-    assert [r.kind for r in runs] == ["front"] + ["chapters"] * 4 + ["back"] * 3
+    assert [r.kind for r in runs] == ["front"] + ["chapters"] * 4 + ["back"] * 4
     assert [len(r.chapters) for r in runs if r.kind == "chapters"] == [10, 10, 10, 10]
-    assert [r.name for r in runs if r.kind == "back"] == ["timeline", "quote-index", "sources, imprint"]
+    assert [r.name for r in runs if r.kind == "back"] == ["timeline", "quote-index", "sources", "imprint"]
+    assert [r.recto for r in runs if r.kind == "back"] == [True, True, True, False]
     chapters = [i for r in runs for i in r.chapters]
     assert chapters == list(range(40))
 
 
-def test_the_imprint_never_starts_a_run():
-    """It opens a new page but not a right-hand one, and a run's first page is a right-hand page."""
+def test_the_imprint_is_a_run_of_its_own_that_may_start_on_a_left_page():
+    """It opens a new page but not a right-hand one; it changes with every build (the build id)."""
     book = _book(20)
     book.appendices = tuple(a for a in book.appendices if a.anchor != "sources")
+    book.title, book.strings, book.marking, book.classification = "T", {"page": "S.", "page_of": "von"}, "", ""
     runs = plan.plan(book, 12)
     assert runs is not None
-    assert [r.name for r in runs if r.kind == "back"] == ["timeline", "quote-index, imprint"]
+    assert [(r.name, r.recto) for r in runs if r.kind == "back"] == [
+        ("timeline", True),
+        ("quote-index", True),
+        ("imprint", False),
+    ]
+    imprint = runs[-1]
+    assert "break-before: verso" in plan.run_edits(book, imprint, verso=True).extra  # type: ignore[arg-type]
+    assert "break-before" not in plan.run_edits(book, imprint).extra  # type: ignore[arg-type]
 
 
 def test_links_to_other_runs_and_page_numbers():

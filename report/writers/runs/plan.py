@@ -42,6 +42,8 @@ class Run:
     chapters: tuple[int, ...] = ()  # indexes into book.chapters
     appendices: tuple[int, ...] = ()  # indexes into book.appendices
     weight: int = 0  # the size of its text: the larger runs are laid out first
+    recto: bool = True  # opens on a right-hand page in the book layout (a blank page before it if need be)
+    names: tuple[str, ...] = ()  # the anchors of its appendices
 
     @property
     def needs_pages(self) -> bool:
@@ -63,25 +65,32 @@ def plan(book: Book, run_size: int) -> list[Run] | None:
     weights = {"timeline": len(book.timeline) * 300, "quote-index": len(book.quote_index) * 300}
     for index, appendix in enumerate(book.appendices):
         anchor = appendix.anchor
-        joins = anchor in _FOLLOWS or (
-            anchor not in _ALONE
-            and runs[-1].appendices[-1:] != ()
-            and book.appendices[runs[-1].appendices[-1]].anchor not in _ALONE
-        )
-        if joins and runs[-1].kind == "back":
+        together = anchor not in _ALONE and runs[-1].kind == "back" and runs[-1].recto
+        if together and not set(runs[-1].names) & set(_ALONE) and anchor not in _NOT_RECTO:
             before = runs.pop()
             joined = (*before.appendices, index)
-            runs.append(Run(f"{before.name}, {anchor}", "back", appendices=joined, weight=before.weight))
+            runs.append(
+                Run(
+                    f"{before.name}, {anchor}",
+                    "back",
+                    appendices=joined,
+                    weight=before.weight,
+                    names=(*before.names, anchor),
+                )
+            )
         else:
-            runs.append(Run(anchor, "back", appendices=(index,), weight=weights.get(anchor, 0)))
+            recto = anchor not in _NOT_RECTO
+            weight = weights.get(anchor, 0)
+            runs.append(Run(anchor, "back", appendices=(index,), weight=weight, recto=recto, names=(anchor,)))
     return runs
 
 
 # The largest appendices, each a run of its own; the others share one.
 _ALONE = ("timeline", "quote-index")
-# The imprint opens a new page, but not a right-hand one (print.css): it cannot start a run, whose
-# first page is always a right-hand page, so it is laid out with the appendix before it.
-_FOLLOWS = ("imprint",)
+# The imprint opens a new page, but not a right-hand one (print.css): a run of its own (it changes
+# with every build: it prints the build id), which starts on a left page when it must
+# (`html { break-before: verso }` makes WeasyPrint's first page a left page).
+_NOT_RECTO = ("imprint",)
 
 
 def _chapter_weight(chapter: Any) -> int:
@@ -165,9 +174,13 @@ def running_strings(book: Book) -> dict[str, str]:
     }
 
 
-def run_edits(book: Book, run: Run) -> SheetEdits:
-    """The sheet edits of a run: strings the cover would set, no folios, literal page references."""
-    rules = []
+def run_edits(book: Book, run: Run, *, verso: bool = False) -> SheetEdits:
+    """The sheet edits of a run: strings the cover would set, no folios, literal page references.
+
+    ``verso``: the run starts on a left-hand page of the book layout (only one that does not open
+    on a right-hand page can).
+    """
+    rules = ["html { break-before: verso; }"] if verso else []
     if not run.front:
         rules.append(_string_set(book))
     # the folios stand in the bottom corners; the page-number layer draws them over the run

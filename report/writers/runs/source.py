@@ -151,9 +151,8 @@ class RunsSource:
         if not done.cancelled() and done.exception() is None:
             self._store.put(key, done.result())
 
-    def _start(self, run: plan.Run, pages: dict[str, int] | None) -> RunRequest:
-        html = plan.localize(self._documents[run.name], self._every_id, pages if run.needs_pages else None)
-        request = self._request(run.name, html, plan.run_edits(self._renderer.book, run))
+    def _start(self, run: plan.Run, pages: dict[str, int] | None, first_page: int = 1) -> RunRequest:
+        request = self._expected(run, pages or {}, first_page)
         known = self._pending.get(run.name)
         if known is not None and known[0] == request:
             return request  # the same document: its layout stands
@@ -184,11 +183,11 @@ class RunsSource:
             placed = []
             page = 1
             for run in front + chapters + back:
-                if run.kind == "back" and run.name not in self._pending:
-                    self._start(run, pages)  # the chapters' numbers are known: the appendices can start
-                _, output, _ = self._output(run.name)
-                if book_layout and page % 2 == 0 and run.kind != "front":
+                if book_layout and page % 2 == 0 and run.kind != "front" and run.recto:
                     page += 1  # the one pass has a blank left page here: chapters open on a right page
+                if run.kind == "back" and run.name not in self._pending:
+                    self._start(run, pages, page)  # the chapters' numbers are known: the appendices can start
+                _, output, _ = self._output(run.name)
                 placed.append((run, page))
                 for anchor, local in output.anchors.items():
                     pages.setdefault(anchor, page + local - 1)
@@ -196,18 +195,23 @@ class RunsSource:
             if self._write_pdf:  # the layer for these pages, laid out beside a front matter laid out again
                 self._layer(self._kinds(placed, page - 1))
             # every run that shows page numbers shows these ones, or is laid out again
-            stale = [run for run in front + back if self._pending[run.name][0] != self._expected(run, pages)]
+            first = {run.name: start for run, start in placed}
+            stale = [
+                run for run in front + back if self._pending[run.name][0] != self._expected(run, pages, first[run.name])
+            ]
             if not stale:
                 break
             for run in stale:
-                self._start(run, pages)
+                self._start(run, pages, first[run.name])
         else:
             raise ReportError(f"the page numbers of the PDF did not settle after {_MAX_ROUNDS} layouts")
         return self._finish(placed, page - 1, started, blank)
 
-    def _expected(self, run: plan.Run, pages: dict[str, int]) -> RunRequest:
+    def _expected(self, run: plan.Run, pages: dict[str, int], first_page: int) -> RunRequest:
+        """The request of a run that starts on ``first_page`` of a book whose anchors stand on ``pages``."""
         html = plan.localize(self._documents[run.name], self._every_id, pages if run.needs_pages else None)
-        return self._request(run.name, html, plan.run_edits(self._renderer.book, run))
+        verso = self._options.layout == "book" and first_page % 2 == 0
+        return self._request(run.name, html, plan.run_edits(self._renderer.book, run, verso=verso))
 
     def _kinds(self, placed: list[tuple[plan.Run, int]], total: int) -> list[str]:
         """What kind each page of the book is (work.RunOutput.page_kinds); "blank" between runs."""
