@@ -156,20 +156,16 @@ class PdfEngine:
             "identifier": identifier,
             "write_pdf": write_pdf,
         }
-        assert self._process.stdin is not None  # made with stdin=PIPE
-        try:
-            _send(self._process.stdin, "request", request)
-        except BrokenPipeError:
-            pass  # the engine is gone already: layout() reports why
+        self.send(request)
         # stdin stays open: its end of file tells the engine that no one wants its results
 
     def send(self, request: dict) -> None:
-        """Hand the engine one more request (a run: writers/runs/work.py); receive() its answer."""
+        """Hand the engine a request (the one document, or one more run: writers/runs/work.py)."""
         assert self._process.stdin is not None  # made with stdin=PIPE
         try:
             _send(self._process.stdin, "request", request)
         except BrokenPipeError:
-            pass  # the engine is gone already: receive() reports why
+            pass  # the engine is gone already: waiting for its answer reports why
 
     def receive(self, kind: str) -> Any:
         """Wait for the engine's next answer, which must be of this kind (errors raise)."""
