@@ -312,7 +312,46 @@ def _limit_memory() -> int:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    global _limit_bytes
+    _limit_bytes = limit
     return ceiling
+
+
+_limit_bytes = 0  # the address-space limit _limit_memory() set in this engine
+# An allocation that fails a little under the limit (a fragment of a page's box tree) leaves
+# this much or less unused: a failure with the peak within it is the ceiling's doing.
+_EXHAUSTED_SHARE = 0.9
+
+
+def _exhausted(exc: BaseException) -> bool:
+    """Whether a failure is the engine running out of its address space, however it surfaced.
+
+    Python raises MemoryError, but a C function whose allocation fails may return an error
+    without setting one (SystemError "error return without exception set", seen in CI inside
+    WeasyPrint's layout at a 300 MiB ceiling) or a library may report its own failure. So a
+    failure counts as exhaustion when a MemoryError is in its chain or when this process's
+    peak address space (VmPeak, Linux) came within a tenth of the limit.
+    """
+    seen: set[int] = set()
+    chain: BaseException | None = exc
+    while chain is not None and id(chain) not in seen:
+        if isinstance(chain, MemoryError):
+            return True
+        seen.add(id(chain))
+        chain = chain.__cause__ or chain.__context__
+    return _limit_bytes > 0 and _peak_address_space() >= _EXHAUSTED_SHARE * _limit_bytes
+
+
+def _peak_address_space() -> int:
+    """This process's peak virtual memory size in bytes (0 where /proc/self/status is not)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmPeak:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _memoise_page_references() -> None:
@@ -410,6 +449,8 @@ def _run_and_send(request: dict, out: IO[bytes]) -> int:
     except MemoryError:
         raise
     except BaseException as exc:
+        if _exhausted(exc):
+            raise MemoryError from None  # to _serve(), which frees the layout and says so
         return _send_failure(exc, out)
     return 0
 
@@ -438,6 +479,8 @@ def _lay_out_and_send(request: dict, out: IO[bytes]) -> int:
     except MemoryError:
         raise
     except BaseException as exc:
+        if _exhausted(exc):
+            raise MemoryError from None  # to _serve(), which frees the layout and says so
         return _send_failure(exc, out)
     return 0
 
